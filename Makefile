@@ -1,13 +1,42 @@
 # onprem.llm developer entry points. `make help` lists them.
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.stamp-$(shell cat requirements/tools.txt requirements/constraints.txt | sha256sum | cut -c1-16)
 
+# Tools (molecule -> ansible-playbook, pytest, ansible-inventory) must come from the venv.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Scenarios live in molecule/<name>/ (molecule would otherwise suggest extensions/molecule/).
+export MOLECULE_GLOB := molecule/*/molecule.yml
+MOLECULE := molecule --base-config molecule/default/config.yml
+# `make molecule SCENARIO=lab_node` runs one scenario; default: all of them.
+SCENARIO ?=
+LAB := -i inventories/lab
+# Host packages `make test` needs (Debian 12); installed only when missing.
+HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates
+
+ifdef CI
+# Plain logs in CI.
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+export NO_COLOR := 1
+export PY_COLORS := 0
+export ANSIBLE_TEST_COLOR := no
+endif
+
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+host-deps:  ## apt-get install what the lab and tests need (root; only missing packages)
+	@missing=$$(for p in $(HOST_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "missing host packages (install as root): $$missing" >&2; exit 1; fi; \
+	echo "installing host packages: $$missing"; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 
 $(VENV_STAMP): requirements/tools.txt requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,4 +49,39 @@ venv: $(VENV_STAMP)  ## create ./.venv with the pinned tools
 unit: venv  ## pytest unit tests (quick loop)
 	$(BIN)/python -m pytest -q tests/unit
 
-.PHONY: help venv unit
+lint: venv  ## yamllint, ansible-lint (production profile), changelog fragments
+	yamllint --strict .
+	ansible-lint
+	antsibull-changelog lint
+
+sanity: venv  ## ansible-test sanity on a copy at .../ansible_collections/onprem/llm
+	tests/sanity/run.sh
+
+build: venv  ## build the collection tarball, check its contents, syntax-check onprem.llm.site from an install
+	tests/sanity/build-check.sh
+
+images: host-deps  ## build the lab / Molecule node images (cached by recipe)
+	tests/lab/build-image.sh bookworm
+	tests/lab/build-image.sh trixie
+
+molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
+	$(MOLECULE) test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)
+
+lab: venv images  ## create the podman lab, run site.yml on it, say how to reach it
+	ansible-playbook $(LAB) tests/lab/create.yml
+	ansible-playbook $(LAB) site.yml
+	@echo; echo "Lab nodes (podman containers on this machine):"
+	@podman ps --filter label=onprem-llm-lab=true \
+	  --format '  {{.Names}}\tprofile={{index .Labels "onprem-llm-lab-profile"}}\t{{.Image}}\t{{.Status}}'
+	@echo "  shell:   podman exec -it lab-gpu1 bash"
+	@echo "  ansible: $(BIN)/ansible $(LAB) all -m ansible.builtin.ping"
+	@echo "  re-run:  $(BIN)/ansible-playbook $(LAB) site.yml     remove: make lab-destroy"
+
+lab-destroy: venv  ## remove the lab containers and network (images stay cached)
+	ansible-playbook $(LAB) tests/lab/destroy.yml
+
+test-quick: unit lint  ## unit tests + lint (minutes)
+
+test: host-deps venv unit lint sanity build molecule  ## everything CI runs (.ci/run)
+
+.PHONY: help host-deps venv unit lint sanity build images molecule lab lab-destroy test-quick test

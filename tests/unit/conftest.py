@@ -11,3 +11,22 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "collections"))
 
 FIXTURES = ROOT / "tests" / "fixtures"
+
+
+import pytest  # noqa: E402  (after the sys.path set-up above on purpose)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_module_warnings(monkeypatch):
+    """Give every test the warning behaviour a module has on a target host.
+
+    ansible-core keeps module warnings in process-wide dicts that de-duplicate by text, and once any
+    controller code is imported (a filter test does) it sends them to Display instead of the result.
+    """
+    from ansible.module_utils import _internal
+    from ansible.module_utils.common import warnings as module_warnings
+
+    monkeypatch.setattr(_internal, "is_controller", False)
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
+    yield

