@@ -1,0 +1,23 @@
+"""The T4 host's details, read from the driver (nvidia-smi double)."""
+
+import json
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def facts(host):
+    return json.loads(host.file("/etc/onprem-preflight-facts.json").content_string)
+
+testinfra_hosts = ["p-gpu1"]
+
+
+def test_t4_details(facts):
+    (gpu,) = facts["gpus"]
+    assert gpu["name"] == "Tesla T4"
+    assert gpu["memory_mib"] == 15360
+    assert gpu["compute_capability"] == "7.5"
+    assert gpu["architecture"] == "turing"
+    assert facts["driver_loaded"] is True
+    assert facts["recommended_kernel_module"] == "open"
+    assert gpu["uuid"].startswith("GPU-")
