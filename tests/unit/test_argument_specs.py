@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = sorted(p for p in (ROOT / "roles").glob("*") if (p / "tasks").is_dir())
+ROLES = sorted(p for p in (ROOT / "roles").glob("*") if p.is_dir())
 
 
 def _load(path):
@@ -59,7 +59,8 @@ def role_problems(role_dir):
 
 @pytest.mark.parametrize("role_dir", ROLES, ids=[r.name for r in ROLES])
 def test_role_interface_is_declared(role_dir):
-    assert role_problems(role_dir) == []
+    problems = role_problems(role_dir)
+    assert not problems, "\n".join(problems)
 
 
 def _make_role(tmp_path, defaults, specs):
