@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -63,7 +63,7 @@ def stage(hub, dest, parallel, retries=5):
 
 def best_of(n, fn):
     times = []
-    for _ in range(n):
+    for _run in range(n):
         os.sync()  # start each run without the previous run's dirty pages being written back
         t0 = time.perf_counter()
         fn()
@@ -88,7 +88,7 @@ def main():
         hub = HubDouble()
         hub.add_repo("bench/model", str(src))
         hub.start()
-        _, specs = sources.hf_listing("bench/model", endpoint=hub.url, token=False)
+        _commit, specs = sources.hf_listing("bench/model", endpoint=hub.url, token=False)
         urls = [s["url"] for s in specs]
 
         # 1. throughput vs curl ------------------------------------------------------------
@@ -109,7 +109,7 @@ def main():
 
         run_curl()  # warm-up
         t_curl, t_stage = [], []
-        for _ in range(args.repeat):  # interleaved, so disk / host noise hits both alike
+        for _round in range(args.repeat):  # interleaved, so disk / host noise hits both alike
             t_curl.append(best_of(1, run_curl))
             t_stage.append(best_of(1, run_stage))
         t_curl, t_stage = min(t_curl), min(t_stage)
@@ -129,7 +129,7 @@ def main():
             stage(hub, dest, parallel=args.files, retries=0)
         except dl.FetchError:
             pass
-        (results, _), _ = stage(hub, dest, parallel=args.files)
+        (results, _warnings), _specs = stage(hub, dest, parallel=args.files)
         sent = hub.body_bytes[first]
         resent = sent - size
         r = {x["path"]: x for x in results}[first]

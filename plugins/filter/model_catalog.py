@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 name: model_catalog
 short_description: Look up a model in the onprem.llm model catalog
 version_added: 0.1.0
-author: onprem.llm maintainers
+author: onprem.llm contributors (@onprem-llm)
 description:
   - Returns the catalog entry of a model from C(data/models.yml) in this collection, read on the
     controller. The entry is what C(onprem.llm.model_fit) sizes, plus download and license data.

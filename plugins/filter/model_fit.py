@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 name: model_fit
 short_description: Tell whether a model fits the GPUs of a host, and with which tensor-parallel size
 version_added: 0.1.0
-author: onprem.llm maintainers
+author: onprem.llm contributors (@onprem-llm)
 description:
   - Sizes the weights and the KV cache of a model against the GPUs in C(ansible_facts.onprem_gpu)
     the way vLLM lays them out, and returns whether it fits, the smallest tensor-parallel size that

@@ -65,7 +65,7 @@ seealso:
     description: The tool whose C(-q -x) output the module reads.
     link: https://docs.nvidia.com/deploy/nvidia-smi/index.html
 author:
-  - onprem.llm contributors
+  - onprem.llm contributors (@onprem-llm)
 """
 
 EXAMPLES = r"""

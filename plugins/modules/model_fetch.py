@@ -15,7 +15,7 @@ description:
     mirror with a C(manifest.json), or a local / NFS directory into O(dest).
   - Transfers resume across process restarts and re-runs - partial files are kept in
     C(<dest>/.partial/) and continued with HTTP C(Range) requests (or a seek for local sources),
-    never restarted from zero unless the server ignores C(Range) (reported in RV(warnings)) or the
+    never restarted from zero unless the server ignores C(Range) (reported in a warning) or the
     completed file fails verification.
   - Every file is checked against its size and sha256 (Hub LFS files, manifests) or its git blob
     sha1 (small non-LFS Hub files, whose Hub metadata has no sha256) before it is moved into place
@@ -31,18 +31,20 @@ description:
     C(NO_PROXY) environment and an extra CA bundle (O(ca_path)); only listing a Hub repository
     needs C(huggingface_hub).
 author:
-  - onprem.llm contributors
+  - onprem.llm contributors (@onprem-llm)
 requirements:
   - Python 3.9 or newer on the target.
   - C(huggingface_hub) on the target, for O(source=hf) only.
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Lists the source and reports which files would be fetched and how many bytes, without
       writing anything to O(dest). Files present without a record in C(.onprem-verified.json) are
       hashed (read only) to tell.
   diff_mode:
     support: none
+    description: Does not return details on what has changed (or would change) in diff mode.
 options:
   source:
     description:

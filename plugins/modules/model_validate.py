@@ -27,7 +27,7 @@ description:
     C(safetensors) nor the C(gguf) package.
   - This module never changes anything; RV(ignore:changed) is always V(false).
 author:
-  - onprem.llm contributors
+  - onprem.llm contributors (@onprem-llm)
 options:
   path:
     description:

@@ -27,7 +27,7 @@ description:
   - Nothing is read from or written to the host and nothing is downloaded; the module only decides.
     Every URL base can point at a mirror.
 author:
-  - onprem.llm maintainers (@onprem)
+  - onprem.llm contributors (@onprem-llm)
 attributes:
   check_mode:
     support: full

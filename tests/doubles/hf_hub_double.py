@@ -214,7 +214,7 @@ def _parse_range(value, size):
     value = value.strip()
     if not value.startswith("bytes=") or "," in value:
         return 0, size - 1
-    a, _, b = value[6:].partition("-")
+    a, _dash, b = value[6:].partition("-")
     if a == "":
         n = int(b)
         return (max(0, size - n), size - 1) if n > 0 and size > 0 else None

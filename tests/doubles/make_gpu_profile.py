@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -34,9 +34,9 @@ NVSWITCH_COUNT = 6  # an HGX A100 8-GPU baseboard carries six
 
 
 def load_profiles(path=PROFILES):
-    """gpu_profiles.yml is JSON below its '#' comment lines."""
+    """gpu_profiles.yml is JSON below its '---' document start and '#' comment lines."""
     with open(path) as handle:
-        body = "".join(line for line in handle if not line.startswith("#"))
+        body = "".join(line for line in handle if not line.startswith("#") and line.rstrip() != "---")
     return json.loads(body)
 
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: onprem.llm maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -58,9 +58,9 @@ def _cell(entry, dtype, size_gib):
     if not needed:
         return "no (> 64)"
     if result["fits"] and result["tensor_parallel_size"] == needed:
-        return "%d (%dk ctx)" % (needed, result["max_model_len"] // 1024)
+        return "%s (%dk ctx)" % (needed, result["max_model_len"] // 1024)
     if needed > 8:
-        return "%d (%d nodes)" % (needed, needed // 8)
+        return "%s (%s nodes)" % (needed, needed // 8)
     return str(needed)
 
 

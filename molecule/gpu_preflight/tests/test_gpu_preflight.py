@@ -25,4 +25,3 @@ def test_count_state_and_source_match_the_profile(facts, profile):
     assert len(facts["gpus"]) == expect["count"]
     assert facts["nvswitch"] == expect.get("nvswitch", False)
     assert facts["in_container"] is True
-

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
+testinfra_hosts = ["p-nodrv"]
+
 
 @pytest.fixture(scope="module")
 def facts(host):
     return json.loads(host.file("/etc/onprem-preflight-facts.json").content_string)
-
-testinfra_hosts = ["p-nodrv"]
 
 
 def test_pci_only_host_reports_the_missing_driver(facts):

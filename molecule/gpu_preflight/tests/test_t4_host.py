@@ -4,12 +4,12 @@ import json
 
 import pytest
 
+testinfra_hosts = ["p-gpu1"]
+
 
 @pytest.fixture(scope="module")
 def facts(host):
     return json.loads(host.file("/etc/onprem-preflight-facts.json").content_string)
-
-testinfra_hosts = ["p-gpu1"]
 
 
 def test_t4_details(facts):

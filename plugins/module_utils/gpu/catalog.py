@@ -163,7 +163,7 @@ def open_module_capable(gpu):
     """True (Turing+), False (Maxwell/Pascal/Volta and older) or None (cannot tell) for one GPU."""
     cc = gpu.get("compute_capability")
     if cc:
-        major, _, minor = cc.partition(".")
+        major, _dot, minor = cc.partition(".")
         try:
             return (int(major), int(minor or 0)) >= (7, 5)
         except ValueError:

@@ -49,7 +49,7 @@ def enrich(gpu, pci_by_bus):
     gpu = dict(gpu)
     if gpu.get("pci_device_id") is None and gpu.get("pci_bus_id") in pci_by_bus:
         gpu["pci_device_id"] = catalog.format_device_id(pci_by_bus[gpu["pci_bus_id"]]["device"])
-    _, cc, arch = catalog.lookup(catalog.parse_device_id(gpu.get("pci_device_id")), gpu.get("name"))
+    _name, cc, arch = catalog.lookup(catalog.parse_device_id(gpu.get("pci_device_id")), gpu.get("name"))
     gpu["compute_capability"] = gpu.get("compute_capability") or cc
     gpu["architecture"] = (gpu.get("architecture") or catalog.architecture_from_cc(gpu["compute_capability"])
                            or arch)

@@ -91,7 +91,7 @@ def parse_pci_ids(text, vendor=NVIDIA_VENDOR):
             inside = line[:4].lower() == wanted
             continue
         if inside and not line.startswith("\t\t"):
-            code, _, name = line.strip().partition(" ")
+            code, _sep, name = line.strip().partition(" ")
             device_id = parse_device_id(code)
             if device_id is not None:
                 names[device_id] = name.strip()

@@ -126,11 +126,11 @@ def parse_content_range(value):
     if not value.lower().startswith("bytes "):
         return None, None, None
     spec = value[6:].strip()
-    rng, _, total = spec.partition("/")
+    rng, _slash, total = spec.partition("/")
     total = int(total) if total.strip().isdigit() else None
     if rng.strip() == "*":
         return None, None, total
-    start, _, end = rng.partition("-")
+    start, _dash, end = rng.partition("-")
     if not (start.strip().isdigit() and end.strip().isdigit()):
         return None, None, total
     return int(start), int(end), total
@@ -563,7 +563,7 @@ class Stager(object):
         self.retries = max(0, int(retries))
         self.status_file = status_file
         self.revision = revision
-        self.disk_free = disk_free or (lambda path: free_bytes(path))
+        self.disk_free = disk_free or free_bytes
         self.sleep = sleep
         self.status_interval = status_interval
         self.reserve_bytes = reserve_bytes
@@ -820,7 +820,7 @@ class Stager(object):
         TransientError is raised, so the partial keeps every byte that arrived.
         """
         nbuf = 3
-        bufs = [memoryview(bytearray(CHUNK_SIZE)) for _ in range(nbuf)]
+        bufs = [memoryview(bytearray(CHUNK_SIZE)) for _index in range(nbuf)]
         busy = [None] * nbuf
         received = 0
 

@@ -450,9 +450,9 @@ def _cheaper_variants(spec, gpus, util, max_model_len, min_context, kv_cache_dty
             size += ", or vLLM --quantization fp8 on the fly"
         if alt_plan["fits"]:
             count = alt_plan["tensor_parallel_size"]
-            out.append("%s (%s) on %d GPU%s" % (kind, size, count, "" if count == 1 else "s"))
+            out.append("%s (%s) on %s GPU%s" % (kind, size, count, "" if count == 1 else "s"))
         elif alt_plan["gpus_needed"]:
-            out.append("%s (%s) on %d GPUs" % (kind, size, alt_plan["gpus_needed"]))
+            out.append("%s (%s) on %s GPUs" % (kind, size, alt_plan["gpus_needed"]))
     return out
 
 

@@ -57,7 +57,11 @@ def add_gpu(sysfs, bus_id="0000:00:1e.0", device="0x1eb8"):
 def run_module(monkeypatch, capsys, args, runner=None, smi_path="/usr/bin/nvidia-smi", nvml=None,
                check_mode=False):
     runner = runner or Runner()
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, args, **kwargs: runner(self, args, **kwargs))
+
+    def run_command(self, args, **kwargs):  # a function, so that it binds to the module like the real method
+        return runner(self, args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path",
                         lambda self, name, required=False, opt_dirs=None: smi_path)
     monkeypatch.setattr(gpu_facts, "import_pynvml", lambda: nvml)
@@ -103,8 +107,8 @@ def test_explicit_nvidia_smi_path(monkeypatch, capsys, tree, tmp_path):
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
     runner = Runner(6, "No devices were found\n")
-    _, out, runner = run_module(monkeypatch, capsys, tree_args(tree, nvidia_smi_path=str(fake)), runner,
-                                smi_path=None)
+    _code, out, runner = run_module(monkeypatch, capsys, tree_args(tree, nvidia_smi_path=str(fake)), runner,
+                                    smi_path=None)
     assert runner.calls[0][0] == [str(fake), "-q", "-x"]
     assert out["ansible_facts"]["onprem_gpu"]["state"] == "no_gpu"
 
@@ -118,7 +122,7 @@ def test_missing_explicit_path_fails_cleanly(monkeypatch, capsys, tree, tmp_path
 
 def test_driver_not_loaded_is_a_state_not_a_failure(monkeypatch, capsys, tree):
     add_gpu(tree[0])
-    code, out, _ = run_module(monkeypatch, capsys, tree_args(tree), Runner(9, NOT_LOADED))
+    code, out, _runner = run_module(monkeypatch, capsys, tree_args(tree), Runner(9, NOT_LOADED))
     facts = out["ansible_facts"]["onprem_gpu"]
     assert code == 0 and "failed" not in out
     assert (facts["state"], facts["source"], facts["count"], facts["present"]) == ("driver_not_loaded", "pci", 1, True)
@@ -127,20 +131,20 @@ def test_driver_not_loaded_is_a_state_not_a_failure(monkeypatch, capsys, tree):
 def test_version_mismatch_state(monkeypatch, capsys, tree):
     add_gpu(tree[0])
     runner = Runner(18, "Failed to initialize NVML: Driver/library version mismatch\n")
-    _, out, _ = run_module(monkeypatch, capsys, tree_args(tree), runner)
+    _code, out, _runner = run_module(monkeypatch, capsys, tree_args(tree), runner)
     assert out["ansible_facts"]["onprem_gpu"]["state"] == "driver_mismatch"
 
 
 def test_unknown_failure_state(monkeypatch, capsys, tree):
     add_gpu(tree[0])
-    _, out, _ = run_module(monkeypatch, capsys, tree_args(tree), Runner(255, "", "boom"))
+    _code, out, _runner = run_module(monkeypatch, capsys, tree_args(tree), Runner(255, "", "boom"))
     facts = out["ansible_facts"]["onprem_gpu"]
     assert (facts["state"], facts["message"]) == ("nvidia_smi_failed", "nvidia-smi -q -x exited 255: boom")
 
 
 def test_no_nvidia_smi_and_a_gpu_on_the_bus(monkeypatch, capsys, tree):
     add_gpu(tree[0], "0000:18:00.0", "0x2330")
-    _, out, runner = run_module(monkeypatch, capsys, tree_args(tree), smi_path=None)
+    _code, out, runner = run_module(monkeypatch, capsys, tree_args(tree), smi_path=None)
     facts = out["ansible_facts"]["onprem_gpu"]
     assert runner.calls == []
     assert (facts["state"], facts["gpus"][0]["compute_capability"]) == ("no_driver", "9.0")
@@ -168,14 +172,14 @@ def test_nvml_failure_falls_back_to_nvidia_smi(monkeypatch, capsys, tree):
             return None
 
     runner = Runner(0, (FIXTURES / "tesla-p100x2_driver375_no_cuda_version.xml").read_text())
-    _, out, runner = run_module(monkeypatch, capsys, tree_args(tree), runner, nvml=BrokenNvml)
+    _code, out, runner = run_module(monkeypatch, capsys, tree_args(tree), runner, nvml=BrokenNvml)
     facts = out["ansible_facts"]["onprem_gpu"]
     assert len(runner.calls) == 1
     assert (facts["source"], facts["count"], facts["cuda_version"]) == ("nvidia-smi", 2, None)
 
 
 def test_defaults_read_the_real_sys_and_proc(monkeypatch, capsys):
-    _, out, _ = run_module(monkeypatch, capsys, {}, smi_path=None)
+    _code, out, _runner = run_module(monkeypatch, capsys, {}, smi_path=None)
     facts = out["ansible_facts"]["onprem_gpu"]
     # this build machine has no NVIDIA GPU; on a GPU host the count would simply be higher
     assert facts["source"] == "pci" and facts["state"] in ("no_gpu", "no_driver", "nvidia_smi_missing")

@@ -96,7 +96,7 @@ def test_check_mode_reports_resume_and_present(capsys, hub, tree, tmp_path):
     args = {"repo_id": "org/m", "endpoint": hub.url, "dest": str(dest)}
     run_module(capsys, args)
     os.unlink(dest / "model.safetensors")
-    part, _ = dl.partial_paths(str(dest), "model.safetensors")
+    part, _meta = dl.partial_paths(str(dest), "model.safetensors")
     os.makedirs(os.path.dirname(part))
     Path(part).write_bytes((tree / "model.safetensors").read_bytes()[:MiB])
     before = sorted(str(p) for p in dest.rglob("*"))
@@ -158,7 +158,7 @@ def test_http_mirror_with_manifest(capsys, plain_mirror, tree, tmp_path):
     _same(tree, dest)
     # a partial left behind is "resumed" against a server that ignores Range: restarted, warned
     os.unlink(dest / "model.safetensors")
-    part, _ = dl.partial_paths(str(dest), "model.safetensors")
+    part, _meta = dl.partial_paths(str(dest), "model.safetensors")
     os.makedirs(os.path.dirname(part))
     Path(part).write_bytes((tree / "model.safetensors").read_bytes()[:1000])
     r = run_module(capsys, args)

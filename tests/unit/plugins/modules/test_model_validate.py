@@ -48,7 +48,7 @@ def test_reports_model(capsys, model):
 
 
 def test_check_mode_is_identical(capsys, model):
-    _, normal = run(capsys, path=model, checksums=True)
+    _code, normal = run(capsys, path=model, checksums=True)
     code, checked = run(capsys, path=model, checksums=True, _ansible_check_mode=True)
     assert code == 0
     normal.pop("invocation", None)
@@ -60,7 +60,7 @@ def test_check_mode_is_identical(capsys, model):
 
 def test_gguf(capsys, tmp_path):
     path = str(tmp_path / "tiny.gguf")
-    count, _ = wf.make_gguf(path, file_type=15)
+    count, _ntensors = wf.make_gguf(path, file_type=15)
     code, out = run(capsys, path=path, require_tokenizer=True)
     assert code == 0
     assert out["format"] == "gguf" and out["quantization"] == "Q4_K_M" and out["parameter_count"] == count
@@ -96,8 +96,8 @@ def test_manifest_gaps_are_warnings(capsys, model, tmp_path):
     assert code == 0
     assert out["manifest"] == {"path": manifest, "entries": 1, "verified_sha256": 0}
     assert _warnings(out) == ["not covered by manifest %s: model.safetensors.index.json, tokenizer.json, "
-                               "tokenizer_config.json, model-00001-of-00002.safetensors, "
-                               "model-00002-of-00002.safetensors" % manifest]
+                              "tokenizer_config.json, model-00001-of-00002.safetensors, "
+                              "model-00002-of-00002.safetensors" % manifest]
 
 
 def test_missing_tokenizer_can_be_allowed(capsys, model):

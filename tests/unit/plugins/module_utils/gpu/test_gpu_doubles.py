@@ -35,14 +35,14 @@ def double_dir(tmp_path, capture=None, mode=None):
 
 @pytest.mark.parametrize("capture", CAPTURES)
 def test_double_replays_every_capture_byte_for_byte(tmp_path, capture):
-    rc, out, _ = run_double(double_dir(tmp_path, capture), "-q", "-x")
+    rc, out, _err = run_double(double_dir(tmp_path, capture), "-q", "-x")
     assert rc == 0 and out == read_smi(capture)
     assert smi.parse_xml(out)["gpus"] == smi.parse_xml(read_smi(capture))["gpus"]
 
 
 @pytest.mark.parametrize("args", [("-x", "-q"), ("--query", "--xml-format")])
 def test_double_accepts_flag_spellings(tmp_path, args):
-    rc, out, _ = run_double(double_dir(tmp_path, "tesla-t4_driver515_1gpu.xml"), *args)
+    rc, out, _err = run_double(double_dir(tmp_path, "tesla-t4_driver515_1gpu.xml"), *args)
     assert rc == 0 and smi.parse_xml(out)["driver_version"] == "515.105.01"
 
 
@@ -62,7 +62,7 @@ def test_double_without_capture_finds_no_devices(tmp_path):
 
 
 def test_double_list_gpus_with_mig(tmp_path):
-    rc, out, _ = run_double(double_dir(tmp_path, "a100-sxm4-80gb_driver535_mig4.xml"), "-L")
+    rc, out, _err = run_double(double_dir(tmp_path, "a100-sxm4-80gb_driver535_mig4.xml"), "-L")
     lines = out.splitlines()
     assert rc == 0
     assert lines[0] == "GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-513536b6-7d19-9063-b049-1e69664bb298)"
@@ -70,7 +70,7 @@ def test_double_list_gpus_with_mig(tmp_path):
 
 
 def test_double_summary(tmp_path):
-    rc, out, _ = run_double(double_dir(tmp_path, "tesla-p100x2_driver375_no_cuda_version.xml"))
+    rc, out, _err = run_double(double_dir(tmp_path, "tesla-p100x2_driver375_no_cuda_version.xml"))
     assert rc == 0
     assert "Driver Version: 375.66" in out and "CUDA Version: N/A" in out
     assert "11400MiB / 11567MiB" in out and "Tesla P100-PCIE-12GB_2" in out
@@ -78,11 +78,11 @@ def test_double_summary(tmp_path):
 
 def test_double_query_gpu_csv(tmp_path):
     directory = double_dir(tmp_path, "tesla-p100x2_driver375_no_cuda_version.xml")
-    rc, out, _ = run_double(directory, "--query-gpu=index,uuid,memory.total,count", "--format=csv,noheader,nounits")
+    rc, out, _err = run_double(directory, "--query-gpu=index,uuid,memory.total,count", "--format=csv,noheader,nounits")
     assert rc == 0
     assert out.splitlines() == ["0, GPU-28604e81-21ec-cc48-6759-bf2648b22e16, 11567, 2",
                                 "1, GPU-46915a82-3fd2-8e11-ae26-a80b607c04f3, 12290, 2"]
-    rc, out, _ = run_double(directory, "--query-gpu=name,driver_version,mig.mode.current,pci.bus_id", "--format=csv")
+    rc, out, _err = run_double(directory, "--query-gpu=name,driver_version,mig.mode.current,pci.bus_id", "--format=csv")
     assert out.splitlines()[0] == "name, driver_version, mig.mode.current, pci.bus_id"
     assert out.splitlines()[1] == "Tesla P100-PCIE-12GB, 375.66, N/A, 0000:04:00.0"
     assert run_double(directory, "--query-gpu=bogus", "--format=csv")[:2] == (
@@ -92,12 +92,12 @@ def test_double_query_gpu_csv(tmp_path):
 @pytest.mark.parametrize("args", [("--bogus",), ("--query-gpu=name",), ("--query-gpu=name", "--format=json"),
                                   ("-q",)])
 def test_double_rejects_what_it_does_not_know(tmp_path, args):
-    rc, out, _ = run_double(double_dir(tmp_path, "tesla-t4_driver515_1gpu.xml"), *args)
+    rc, out, _err = run_double(double_dir(tmp_path, "tesla-t4_driver515_1gpu.xml"), *args)
     assert rc == 2 and out.startswith("Invalid combination of input arguments")
 
 
 def test_double_help_works_in_any_mode(tmp_path):
-    rc, out, _ = run_double(double_dir(tmp_path, mode="no_driver"), "-h")
+    rc, out, _err = run_double(double_dir(tmp_path, mode="no_driver"), "-h")
     assert rc == 0 and "test double" in out
 
 

@@ -130,7 +130,7 @@ def test_profile_tree_has_eight_gpus_and_synthetic_nvswitches(profile_tree):
 
 
 def test_gpu_facts_on_the_profile(profile_tree):
-    out, _ = profile_tree
+    out, _summary = profile_tree
     result = facts.collect(str(out / "sys"), str(out / "proc"), run_smi=lambda: run_double(out, *smi.ARGV),
                            pci_names={}, container_markers=())
     assert (result["state"], result["source"], result["count"], result["pci_count"]) == ("ok", "nvidia-smi", 8, 8)

@@ -146,7 +146,7 @@ for _gpu in GPUS:
 CASES = sorted(((k, v) for k, v in EXPECTED.items() if v is not None), key=lambda kv: [str(p) for p in kv[0]])
 
 
-@pytest.mark.parametrize("key,expected", CASES, ids=["-".join(str(p) for p in k) for k, _ in CASES])
+@pytest.mark.parametrize("key,expected", CASES, ids=["-".join(str(p) for p in k) for k, _expected in CASES])
 def test_matrix(key, expected):
     version, variant, gpu_key, driver_key = key
     gpu = facts(gpu_key, driver_key)
@@ -166,7 +166,7 @@ def test_matrix(key, expected):
 
 
 def test_matrix_covers_every_driver_and_gpu():
-    seen = {(k[2], k[3]) for k, _ in CASES}
+    seen = {(k[2], k[3]) for k, _expected in CASES}
     assert seen == {(g, d) for g in GPUS for d in DRIVERS}
 
 
@@ -437,7 +437,8 @@ def test_gpu_must_be_a_dict():
 
 
 def test_versions_compare_as_numbers_not_text():
-    assert "10" < "8"  # the trap
+    assert sorted(["0.9.2", "0.10.1.1"]) == ["0.10.1.1", "0.9.2"]  # the trap: as text, 0.10 sorts before 0.9
+    assert sorted(["0.10.1.1", "0.9.2"], key=version_key) == ["0.9.2", "0.10.1.1"]
     assert version_key("0.10.1.1") > version_key("0.9.2")
     assert version_key("0.6.3.post1") > version_key("0.6.3")
     assert version_key("0.6.4") > version_key("0.6.3.post1")

@@ -185,7 +185,7 @@ def _same_tree(src, dest):
 
 def test_full_download_then_idempotent_without_hashing(hub, repo_dir, tmp_path, monkeypatch):
     dest = tmp_path / "dest"
-    commit, specs, files, warnings, _ = _stage(hub, dest)
+    commit, specs, files, warnings, _stager = _stage(hub, dest)
     assert commit == hub.commit
     assert {f["action"] for f in files} == {"downloaded"}
     _same_tree(repo_dir, dest)
@@ -204,7 +204,7 @@ def test_full_download_then_idempotent_without_hashing(hub, repo_dir, tmp_path, 
     monkeypatch.setattr(dl, "hash_file", lambda *a, **k: calls.append(a) or ("x", None))
     monkeypatch.setattr(dl.Hashers, "feed_file", lambda *a, **k: calls.append(a))
     hub.reset_counters()
-    _, _, files2, _, _ = _stage(hub, dest)
+    _commit, _specs, files2, _warnings, _stager = _stage(hub, dest)
     assert {f["action"] for f in files2} == {"present"}
     assert calls == []  # trusted through .onprem-verified.json (size + mtime_ns)
     assert hub.bytes_sent == 0
@@ -220,7 +220,7 @@ def test_token_sent_to_hub_but_not_to_cdn(hub, tmp_path):
 
 
 def test_revision_tag_resolves_to_commit(hub, tmp_path):
-    commit, *_ = _stage(hub, tmp_path / "dest", revision="v1.0")
+    commit, *_rest = _stage(hub, tmp_path / "dest", revision="v1.0")
     assert commit == hub.commit
 
 
@@ -234,7 +234,7 @@ def test_touched_file_is_rehashed_once_and_bad_file_refetched(hub, repo_dir, tmp
     data[100] ^= 0xFF
     shard.write_bytes(bytes(data))  # same size, wrong content
     hub.reset_counters()
-    _, _, files, _, _ = _stage(hub, dest)
+    _commit, _specs, files, _warnings, _stager = _stage(hub, dest)
     actions = {f["path"]: f["action"] for f in files}
     assert actions["tokenizer/tokenizer.json"] == "present"
     assert actions["model-00002-of-00002.safetensors"] == "downloaded"
@@ -248,12 +248,12 @@ def test_interrupted_then_rerun_resumes(hub, repo_dir, tmp_path):
     hub.cut_after[name] = size // 2
     with pytest.raises(dl.FetchError):
         _stage(hub, dest, retries=0)  # the cut is fatal with no retries: the partial stays
-    part, _ = dl.partial_paths(str(dest), name)
+    part, _meta = dl.partial_paths(str(dest), name)
     assert os.path.getsize(part) == size // 2
     assert not (dest / name).exists()  # never in place unverified
     first = hub.body_bytes[name]
     hub.reset_counters()
-    _, _, files, _, _ = _stage(hub, dest)
+    _commit, _specs, files, _warnings, _stager = _stage(hub, dest)
     res = {f["path"]: f for f in files}[name]
     assert res["action"] == "resumed" and res["resumed_from"] == size // 2
     resent = first + hub.body_bytes[name] - size
@@ -266,7 +266,7 @@ def test_cut_within_one_run_is_retried_from_partial(hub, repo_dir, tmp_path):
     name = "model-00001-of-00002.safetensors"
     size = (repo_dir / name).stat().st_size
     hub.cut_after[name] = size // 3
-    _, _, files, _, _ = _stage(hub, tmp_path / "dest")
+    _commit, _specs, files, _warnings, _stager = _stage(hub, tmp_path / "dest")
     assert hub.body_bytes[name] == size  # nothing sent twice
     assert {f["path"]: f for f in files}[name]["bytes_downloaded"] == size
     _same_tree(repo_dir, tmp_path / "dest")
@@ -285,7 +285,7 @@ def test_corrupt_partial_discarded_and_refetched(hub, repo_dir, tmp_path):
     hub.cut_after[name] = size // 2
     with pytest.raises(dl.FetchError):
         _stage(hub, dest, retries=0)
-    part, _ = dl.partial_paths(str(dest), name)
+    part, _meta = dl.partial_paths(str(dest), name)
     with open(part, "r+b") as f:  # bit rot in the kept prefix
         f.seek(1000)
         f.write(b"\x00" * 16)
@@ -300,7 +300,7 @@ def test_corrupt_partial_discarded_and_refetched(hub, repo_dir, tmp_path):
 
     dl.os.replace = spy
     try:
-        _, _, files, warnings, _ = _stage(hub, dest)
+        _commit, _specs, files, warnings, _stager = _stage(hub, dest)
     finally:
         dl.os.replace = real_replace
     good = hashlib.sha256((repo_dir / name).read_bytes()).hexdigest()
@@ -318,7 +318,7 @@ def test_server_ignoring_range_restarts_file(hub, repo_dir, tmp_path):
     with pytest.raises(dl.FetchError):
         _stage(hub, dest, retries=0)
     hub.ignore_range = True
-    _, _, files, warnings, _ = _stage(hub, dest)
+    _commit, _specs, files, warnings, _stager = _stage(hub, dest)
     assert any("ignored Range" in w for w in warnings)
     res = {f["path"]: f for f in files}[name]
     assert res["action"] == "downloaded" and res.get("range_ignored")
@@ -332,7 +332,7 @@ def test_416_on_stale_partial(tmp_path):
     # a partial longer than what the server has (the listing is newer than the server's file)
     _write(root / "a.bin", b"x" * 400)
     dest = tmp_path / "dest"
-    part, _ = dl.partial_paths(str(dest), "a.bin")
+    part, _meta = dl.partial_paths(str(dest), "a.bin")
     _write(Path(part), b"x" * 500)
     with StaticMirrorDouble(str(root)) as m:
         spec["url"] = m.url + "/a.bin"
@@ -414,9 +414,9 @@ def test_local_transport_resumes(tmp_path):
     spec = {"path": "w.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "git_sha1": None,
             "src": str(src / "w.bin")}
     dest = tmp_path / "dest"
-    part, _ = dl.partial_paths(str(dest), "w.bin")
+    part, _meta = dl.partial_paths(str(dest), "w.bin")
     _write(Path(part), data[:MiB])
-    files, _ = dl.Stager(str(dest), dl.LocalTransport()).run([spec])
+    files, _warnings = dl.Stager(str(dest), dl.LocalTransport()).run([spec])
     assert files[0]["action"] == "resumed" and files[0]["bytes_downloaded"] == 2 * MiB
     assert (dest / "w.bin").read_bytes() == data
 
@@ -439,7 +439,7 @@ def test_sigkill_mid_transfer_then_rerun_resumes(hub, repo_dir, tmp_path):
     name = "model-00001-of-00002.safetensors"
     size = (repo_dir / name).stat().st_size
     dest = tmp_path / "dest"
-    part, _ = dl.partial_paths(str(dest), name)
+    part, _meta = dl.partial_paths(str(dest), name)
     hub.rate_limit = 2 * MiB  # ~1.5 s for the shard: time to kill it half-way
     env = dict(os.environ, HF_HUB_DISABLE_TELEMETRY="1")
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(ROOT / "collections"), hub.url, str(dest)], env=env)
@@ -458,7 +458,7 @@ def test_sigkill_mid_transfer_then_rerun_resumes(hub, repo_dir, tmp_path):
     hub.rate_limit = None
     hub.reset_counters()
     commit, specs = sources.hf_listing("org/tiny", endpoint=hub.url, token=False, allow_patterns=[name])
-    files, _ = dl.Stager(str(dest), dl.HttpTransport(dl.build_opener(), timeout=10)).run(specs)
+    files, _warnings = dl.Stager(str(dest), dl.HttpTransport(dl.build_opener(), timeout=10)).run(specs)
     assert files[0]["action"] == "resumed" and files[0]["resumed_from"] == kept
     # only bytes in flight at the kill are sent twice: the kernel's socket buffers plus at most one
     # read buffer (CHUNK_SIZE) not yet written; never the part already in the partial

@@ -32,13 +32,13 @@ def _tensor_info_pos(path, name):
 
 def test_tables_match_gguf_package():
     """Block sizes, file types and value types agree with gguf-py (the reference writer)."""
-    ours = dict((k, (b, s)) for k, (_, b, s) in gf.GGML_TYPES.items())
+    ours = dict((k, (b, s)) for k, (_name, b, s) in gf.GGML_TYPES.items())
     theirs = dict((int(t), sizes) for t, sizes in GGML_QUANT_SIZES.items())
     assert ours == theirs
-    assert dict((k, n) for k, (n, _, _) in gf.GGML_TYPES.items()) == dict((int(t), t.name) for t in GGML_QUANT_SIZES)
+    assert dict((k, n) for k, (n, _block, _size) in gf.GGML_TYPES.items()) == dict((int(t), t.name) for t in GGML_QUANT_SIZES)
     names = dict((int(f), f.name.replace("MOSTLY_", "").replace("ALL_", "")) for f in LlamaFileType)
     assert gf.FILE_TYPES == names
-    assert dict((k, n.upper()) for k, (n, _) in gf.VALUE_TYPES.items()) == dict((int(t), t.name) for t in GGUFValueType)
+    assert dict((k, n.upper()) for k, (n, _fmt) in gf.VALUE_TYPES.items()) == dict((int(t), t.name) for t in GGUFValueType)
 
 
 @pytest.mark.parametrize("value,name", [(0, "F32"), (1, "F16"), (2, "Q4_0"), (3, "Q4_1"), (7, "Q8_0"), (8, "Q5_0"),
@@ -125,7 +125,7 @@ def test_custom_alignment(tmp_path):
 
 def test_big_endian(tmp_path):
     path = str(tmp_path / "be.gguf")
-    count, _ = wf.make_gguf(path, file_type=1, quantize=False, endian="big")
+    count, _ntensors = wf.make_gguf(path, file_type=1, quantize=False, endian="big")
     with open(path, "rb") as f:
         assert f.read(8)[4:] == b"\0\0\0\3"
     info = gf.read_gguf(path)

@@ -30,19 +30,19 @@ def files(tmp_path):
 
 @pytest.mark.parametrize("bufsize", [None, 4093, 1024 * 1024, 16 * 1024 * 1024])
 def test_sha256_file(files, bufsize):
-    d, digests, _ = files
+    d, digests, _content = files
     for name, digest in digests.items():
         assert mf.sha256_file(os.path.join(d, name), bufsize) == digest
 
 
 def test_sha256_file_tiny_buffer(files):
-    d, digests, _ = files
+    d, digests, _content = files
     assert mf.sha256_file(os.path.join(d, "config.json"), 1) == digests["config.json"]
 
 
 def test_sha256_file_loop_without_file_digest(files, monkeypatch):
     """The readinto loop is what Python 3.9/3.10 nodes run."""
-    d, digests, _ = files
+    d, digests, _content = files
     monkeypatch.delattr(hashlib, "file_digest", raising=False)
     assert mf.sha256_file(os.path.join(d, "model.safetensors")) == digests["model.safetensors"]
 
@@ -56,7 +56,7 @@ def test_parse_json():
 
 
 def test_parse_real_sha256sum_output(files, tmp_path):
-    d, digests, _ = files
+    d, digests, _content = files
     names = sorted(digests)
     for args in (["sha256sum"], ["sha256sum", "--binary"], ["sha256sum", "--tag"]):
         out = subprocess.run(args + names, cwd=d, check=True, capture_output=True, text=True).stdout

@@ -77,7 +77,7 @@ def test_sharded_model(sharded):
 
 
 def test_missing_shard(sharded):
-    d, _ = sharded
+    d, _tensors = sharded
     os.remove(os.path.join(d, SHARD2))
     assert _error(d) == "%s: %s named by model.safetensors.index.json is missing" % (d, SHARD2)
     os.remove(os.path.join(d, SHARD3))
@@ -86,7 +86,7 @@ def test_missing_shard(sharded):
 
 def test_tensor_missing_from_shard(sharded):
     """Shard 1 re-saved by the library without one tensor, while the index still maps it there."""
-    d, _ = sharded
+    d, _tensors = sharded
     path = os.path.join(d, SHARD1)
     tensors = load_file(path)
     dropped = sorted(tensors)[0]
@@ -97,7 +97,7 @@ def test_tensor_missing_from_shard(sharded):
 
 
 def test_truncated_shard(sharded):
-    d, _ = sharded
+    d, _tensors = sharded
     path = os.path.join(d, SHARD3)
     wf.truncate(path, 1000)
     msg = _error(d)
@@ -106,14 +106,14 @@ def test_truncated_shard(sharded):
 
 
 def test_corrupt_shard_header(sharded):
-    d, _ = sharded
+    d, _tensors = sharded
     path = os.path.join(d, SHARD2)
     wf.patch_bytes(path, 8, b"[")
     assert _error(d).startswith("%s: corrupt header: not valid JSON (" % path)
 
 
 def test_unmapped_tensor_and_total_size_are_warnings(sharded):
-    d, _ = sharded
+    d, _tensors = sharded
     index_path = os.path.join(d, "model.safetensors.index.json")
     with open(index_path) as f:
         index = json.load(f)
@@ -130,13 +130,13 @@ def test_unmapped_tensor_and_total_size_are_warnings(sharded):
 
 
 def test_missing_config(single):
-    d, _ = single
+    d, _tensors = single
     os.remove(os.path.join(d, "config.json"))
     assert _error(d) == "%s: config.json is missing" % d
 
 
 def test_corrupt_config(single):
-    d, _ = single
+    d, _tensors = single
     with open(os.path.join(d, "config.json"), "w") as f:
         f.write('{"architectures": ["LlamaForCausalLM"],')
     assert _error(d).startswith("%s/config.json: config.json is not valid JSON (" % d)
@@ -146,7 +146,7 @@ def test_corrupt_config(single):
 
 
 def test_missing_tokenizer(single):
-    d, _ = single
+    d, _tensors = single
     os.remove(os.path.join(d, "tokenizer.json"))
     assert _error(d) == ("%s: no tokenizer: expected tokenizer.json, tokenizer.model, tekken.json, vocab.json + "
                          "merges.txt, or vocab.txt" % d)
@@ -159,7 +159,7 @@ def test_missing_tokenizer(single):
 
 
 def test_vocab_and_merges_tokenizer(single):
-    d, _ = single
+    d, _tensors = single
     os.remove(os.path.join(d, "tokenizer.json"))
     with open(os.path.join(d, "vocab.json"), "w") as f:
         json.dump({"a": 0}, f)
@@ -170,7 +170,7 @@ def test_vocab_and_merges_tokenizer(single):
 
 
 def test_truncated_tokenizer_json(single):
-    d, _ = single
+    d, _tensors = single
     wf.truncate(os.path.join(d, "tokenizer.json"), 100)
     assert _error(d).startswith("%s/tokenizer.json: tokenizer.json is not valid JSON (" % d)
 
@@ -213,20 +213,20 @@ def test_not_a_model(tmp_path):
 
 
 def test_single_safetensors_file_path(single):
-    d, _ = single
+    d, _tensors = single
     p = os.path.join(d, "model.safetensors")
     assert _error(p) == "%s: a single .safetensors file is not a model: set path to its directory" % p
 
 
 def test_checksums_without_manifest(single):
-    d, _ = single
+    d, _tensors = single
     r = md.validate_model(d, checksums=True)
     assert dict((f["path"], f["sha256"]) for f in r["files"]) == dict(
         (f["path"], _sha(os.path.join(d, f["path"]))) for f in r["files"])
 
 
 def test_manifest_ok(sharded, tmp_path):
-    d, _ = sharded
+    d, _tensors = sharded
     manifest = wf.write_manifest(d)
     r = md.validate_model(d, manifest=manifest)
     assert r["manifest"] == {"path": manifest, "entries": 7, "verified_sha256": 7}
@@ -235,7 +235,7 @@ def test_manifest_ok(sharded, tmp_path):
 
 
 def test_manifest_from_real_sha256sum_partial(sharded, tmp_path):
-    d, _ = sharded
+    d, _tensors = sharded
     out = subprocess.run(["sha256sum", SHARD1, SHARD2, SHARD3], cwd=d, check=True, capture_output=True,
                          text=True).stdout
     manifest = str(tmp_path / "SHA256SUMS")
@@ -249,7 +249,7 @@ def test_manifest_from_real_sha256sum_partial(sharded, tmp_path):
 
 
 def test_manifest_sha256_mismatch(sharded):
-    d, _ = sharded
+    d, _tensors = sharded
     manifest = wf.write_manifest(d, corrupt=SHARD2)
     with pytest.raises(WeightsError) as err:
         md.validate_model(d, manifest=manifest)
@@ -259,7 +259,7 @@ def test_manifest_sha256_mismatch(sharded):
 
 
 def test_manifest_size_mismatch_and_missing_file(sharded):
-    d, _ = sharded
+    d, _tensors = sharded
     manifest = wf.write_manifest(d)
     with open(manifest) as f:
         data = json.load(f)

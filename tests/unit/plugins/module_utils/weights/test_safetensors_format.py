@@ -29,7 +29,7 @@ def _header(path):
 
 
 def _last_tensor(path):
-    _, header = _header(path)
+    _size, header = _header(path)
     name = max((k for k in header if k != "__metadata__"), key=lambda k: header[k]["data_offsets"][1])
     return name, header[name]
 
@@ -95,9 +95,9 @@ def test_dtype_sizes_match_library(tmp_path, dtype):
 
 
 def test_truncated_data(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     size = os.path.getsize(path)
-    n, _ = _header(path)
+    n, _parsed = _header(path)
     name, info = _last_tensor(path)
     wf.truncate(path, 10)
     begin, end = info["data_offsets"]
@@ -109,8 +109,8 @@ def test_truncated_data(model_file):
 
 
 def test_truncated_inside_header(model_file):
-    path, _ = model_file
-    n, _ = _header(path)
+    path, _tensors = model_file
+    n, _parsed = _header(path)
     wf.truncate(path, os.path.getsize(path) - 20)
     with pytest.raises(WeightsError, match=r"^%s: truncated: header length is %d bytes but the file is only 20 bytes$"
                        % (path, n)):
@@ -127,7 +127,7 @@ def test_shorter_than_length_prefix(tmp_path):
 
 
 def test_absurd_header_length(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     wf.patch_bytes(path, 0, struct.pack("<Q", 2 ** 40))
     with pytest.raises(WeightsError) as err:
         st.read_header(path)
@@ -136,7 +136,7 @@ def test_absurd_header_length(model_file):
 
 
 def test_header_not_json(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     wf.patch_bytes(path, 8, b"X")
     with pytest.raises(WeightsError) as err:
         st.read_header(path)
@@ -154,9 +154,9 @@ def test_header_not_object(tmp_path):
 
 
 def test_shape_does_not_match_byte_range(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     name = "model.layers.1.mlp.down_proj.weight"
-    _, header = _header(path)
+    _size, header = _header(path)
     begin, end = header[name]["data_offsets"]
     wf.rewrite_safetensors_header(path, lambda h: h[name].update(shape=[65, 128]))
     with pytest.raises(WeightsError) as err:
@@ -166,7 +166,7 @@ def test_shape_does_not_match_byte_range(model_file):
 
 
 def test_unknown_dtype(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     wf.rewrite_safetensors_header(path, lambda h: h["model.norm.weight"].update(dtype="F17"))
     with pytest.raises(WeightsError) as err:
         st.read_header(path)
@@ -174,7 +174,7 @@ def test_unknown_dtype(model_file):
 
 
 def test_bad_offsets_and_shape_values(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     wf.rewrite_safetensors_header(path, lambda h: h["model.norm.weight"].update(data_offsets=[10]))
     with pytest.raises(WeightsError, match=r"tensor 'model.norm.weight' has invalid data_offsets \[10\]$"):
         st.read_header(path)
@@ -187,8 +187,8 @@ def test_bad_offsets_and_shape_values(model_file):
 
 
 def test_overlapping_tensors(model_file):
-    path, _ = model_file
-    _, header = _header(path)
+    path, _tensors = model_file
+    _size, header = _header(path)
     a, b = "model.layers.0.self_attn.k_proj.weight", "model.layers.0.self_attn.v_proj.weight"
     # both the same size: point b at a's bytes, leaving b's own range empty
     assert header[a]["shape"] == header[b]["shape"]
@@ -201,8 +201,8 @@ def test_overlapping_tensors(model_file):
 
 
 def test_gap_when_a_tensor_is_dropped_from_the_header(model_file):
-    path, _ = model_file
-    _, header = _header(path)
+    path, _tensors = model_file
+    _size, header = _header(path)
     ordered = sorted((k for k in header if k != "__metadata__"), key=lambda k: header[k]["data_offsets"][0])
     dropped, following = ordered[3], ordered[4]
     gap = header[dropped]["data_offsets"][1] - header[dropped]["data_offsets"][0]
@@ -215,7 +215,7 @@ def test_gap_when_a_tensor_is_dropped_from_the_header(model_file):
 
 
 def test_trailing_bytes(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     data = st.read_header(path)["data_bytes"]
     with open(path, "ab") as f:
         f.write(b"\0" * 16)
@@ -226,7 +226,7 @@ def test_trailing_bytes(model_file):
 
 
 def test_metadata_must_be_object(model_file):
-    path, _ = model_file
+    path, _tensors = model_file
     wf.rewrite_safetensors_header(path, lambda h: h.update(__metadata__=["x"]))
     with pytest.raises(WeightsError, match=r": corrupt header: __metadata__ is not an object$"):
         st.read_header(path)

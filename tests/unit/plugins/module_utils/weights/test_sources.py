@@ -63,8 +63,8 @@ def test_hf_listing_falls_back_to_tree_when_mirror_lacks_file_metadata(hub):
 
 
 def test_hf_listing_patterns(hub):
-    _, specs = sources.hf_listing("org/m", endpoint=hub.url, token=False, allow_patterns=["*.json", "sub/"],
-                                  ignore_patterns=["*.md"])
+    _commit, specs = sources.hf_listing("org/m", endpoint=hub.url, token=False, allow_patterns=["*.json", "sub/"],
+                                        ignore_patterns=["*.md"])
     assert [s["path"] for s in specs] == ["config.json"]
 
 
