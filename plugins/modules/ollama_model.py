@@ -80,8 +80,8 @@ options:
     type: str
   parameters:
     description:
-      - Model parameters for O(source=file), e.g. C({num_ctx: 8192, temperature: 0.2, stop: ["<|im_end|>"]});
-        a list value gives the parameter several times.
+      - "Model parameters for O(source=file), for example C({num_ctx: 8192, temperature: 0.2, stop: [<|im_end|>]});
+        a list value gives the parameter several times."
     type: dict
   quantize:
     description: Quantization the server applies while importing F16/F32 weights (O(source=file)), e.g. V(q4_K_M).
