@@ -27,19 +27,21 @@ description:
     model is re-created only when its weights digest, template, system prompt or parameters
     (read back from C(/api/show)) differ from the request.
   - Errors from the server (unknown model, disk full, digest mismatch ...) are reported verbatim
-    in RV(msg), followed by a short hint.
+    in the failure message (C(msg)), followed by a short hint.
 author:
-  - onprem.llm contributors
+  - onprem.llm contributors (@onprem-llm)
 requirements:
   - Python 3.9 or newer on the target.
   - A running Ollama server reachable at O(host) from the target.
 attributes:
   check_mode:
     support: full
+    description: Can run in check_mode and return changed status prediction without modifying target.
     details: Reads the server's model list (and C(/api/show), file digests, or the source store) and
       reports what would change, without pulling, uploading, creating, copying or deleting.
   diff_mode:
     support: none
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 options:
   name:
     description:
@@ -322,7 +324,7 @@ def _import_file(module, client, name, entry, result):
     if module.check_mode:
         result.update(_listing(entry))
         return result
-    body = cr.build_create_request(short, [(fname, d[0]) for fname, d, _ in digests],
+    body = cr.build_create_request(short, [(fname, d[0]) for fname, d, _full in digests],
                                    p["template"], p["system"], p["parameters"], p["quantize"])
     progress = client.create(body)
     result.update(_listing(find_listed(client.tags(), name)), progress=progress.as_dict())

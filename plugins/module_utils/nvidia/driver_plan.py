@@ -555,7 +555,7 @@ def _branch_change(plan, installed_packages, allow):
     plan["remove_packages"] = old
     if not allow:
         raise PlanError(
-            "Driver %s (branch %d) is installed and branch %d was requested. A branch change replaces the "
+            "Driver %s (branch %s) is installed and branch %s was requested. A branch change replaces the "
             "running driver (reboot needed); set nvidia_driver_allow_branch_change=true to do it."
             % (current["version"], current["branch"], plan["branch"]))
 

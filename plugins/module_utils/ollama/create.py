@@ -42,9 +42,9 @@ def source_files(path):
             full = os.path.join(path, name)
             if os.path.isfile(full) and any(p.match(name) for p in SAFETENSORS_PATTERNS):
                 files.append((name, full))
-        if not any(name.endswith(".safetensors") for name, _ in files):
+        if not any(name.endswith(".safetensors") for name, _full in files):
             raise ValueError("%s has no *.safetensors file" % path)
-        if not any(name == "config.json" for name, _ in files):
+        if not any(name == "config.json" for name, _full in files):
             raise ValueError("%s has no config.json" % path)
         return files
     raise ValueError("%s does not exist on the target" % path)

@@ -139,4 +139,3 @@ def makedirs_owned(path, stop, uid, gid):
 def copy_manifest_dirs(plan, dest_store, uid, gid):
     makedirs_owned(os.path.dirname(plan["manifest_dest"]), dest_store, uid, gid)
     makedirs_owned(os.path.join(dest_store, "blobs"), dest_store, uid, gid)
-

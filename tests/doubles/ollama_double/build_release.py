@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -13,8 +13,9 @@ writes, for each release (default: 0.20.0:tar.zst 0.21.0:tar.zst 0.13.5:tgz),
 
 i.e. the layout of https://github.com/ollama/ollama/releases/download, so DIR can stand in for
 ``ollama_download_base_url`` (served over HTTP) or feed ``ollama_archive_src``. Archive members:
-``./bin/ollama`` (the double, @@VERSION@@ replaced), ``./lib/ollama/...`` (placeholders plus
-``lib/ollama/double-<VERSION>.txt``, so a mixed lib dir is visible). Reproducible (sorted names,
+``./bin/ollama`` (the double, @@VERSION@@ replaced, shebang ``#!/usr/bin/python3``),
+``./lib/ollama/...`` (placeholders plus ``lib/ollama/double-<VERSION>.txt``, so a mixed lib dir
+is visible). Reproducible (sorted names,
 mtime 0, root owner): rebuilding unchanged sources gives the same bytes and checksums; a release
 whose inputs did not change is not rebuilt (``.stamp`` next to the archive). Needs ``zstd`` for .tar.zst.
 Prints a JSON summary: {version: {"path", "sha256", "format"}}.
@@ -31,6 +32,10 @@ import sys
 import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# bin/ollama keeps `#!/usr/bin/env python` in the tree (the one python shebang ansible-test sanity
+# allows in an executable script), but nodes have python3 and no python: the packaged copy names
+# the node's interpreter, as a real release's binary needs nothing from PATH.
+NODE_SHEBANG = b"#!/usr/bin/python3"
 DEFAULT_RELEASES = ["0.20.0:tar.zst", "0.21.0:tar.zst", "0.13.5:tgz"]
 
 
@@ -65,6 +70,8 @@ def _tar_bytes(version):
                 data = fh.read()
             if rel == os.path.join("bin", "ollama"):
                 data = data.replace(b"@@VERSION@@", version.encode())
+                if data.startswith(b"#!"):
+                    data = NODE_SHEBANG + data[data.index(b"\n"):]
             members[rel.replace(os.sep, "/")] = (data, 0o755 if rel.startswith("bin") else 0o644)
         members["lib/ollama/double-%s.txt" % version] = (("ollama double %s\n" % version).encode(), 0o644)
         dirs = set()
@@ -116,14 +123,14 @@ def build(out, version, fmt, arch="amd64"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--release", action="append", help="VERSION:FORMAT, repeatable")
     parser.add_argument("--arch", default="amd64")
     args = parser.parse_args(argv)
     summary = {}
     for spec in args.release or DEFAULT_RELEASES:
-        version, _, fmt = spec.partition(":")
+        version, _sep, fmt = spec.partition(":")
         summary[version] = build(args.out, version, fmt or "tar.zst", args.arch)
     json.dump(summary, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")

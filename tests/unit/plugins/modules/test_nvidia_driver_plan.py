@@ -34,15 +34,14 @@ def test_driver_plan_with_templated_string_booleans(capsys):
 
 
 def test_check_mode_gives_the_same_plan(capsys):
-    _, normal = run({"host": TRIXIE, "gpu": A100X8}, capsys)
-    _, checked = run({"host": TRIXIE, "gpu": A100X8, "_ansible_check_mode": True}, capsys)
+    _code, normal = run({"host": TRIXIE, "gpu": A100X8}, capsys)
+    _code, checked = run({"host": TRIXIE, "gpu": A100X8, "_ansible_check_mode": True}, capsys)
     assert normal["plan"] == checked["plan"]
 
 
 def test_refusal_is_a_failure_with_the_reason(capsys):
-    code, out = run({"host": TRIXIE, "gpu": {"gpus": [{"architecture": "pascal"}]}, "options": {"branch": "590",
-                                                                                               "source": "nvidia"}},
-                    capsys)
+    code, out = run({"host": TRIXIE, "gpu": {"gpus": [{"architecture": "pascal"}]},
+                     "options": {"branch": "590", "source": "nvidia"}}, capsys)
     assert code == 1 and out["failed"] is True
     assert "R580 is the last branch" in out["msg"]
 

@@ -43,8 +43,8 @@ P40_B200 = gpus("pascal", "blackwell")
 NONE = gpus()
 
 
-def plan(host, gpu=T4, **options):
-    return plan_driver(HOSTS[host], gpu, options)
+def plan(host, gpu=None, **options):
+    return plan_driver(HOSTS[host], T4 if gpu is None else gpu, options)
 
 
 # ---------------------------------------------------------------- flavour x generation

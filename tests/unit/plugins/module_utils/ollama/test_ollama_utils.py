@@ -137,7 +137,7 @@ def test_source_files(tmp_path):
         cr.source_files(str(st_dir))
     (st_dir / "config.json").write_text("{}")
     (st_dir / "README.md").write_text("ignored")
-    assert [n for n, _ in cr.source_files(str(st_dir))] == ["config.json", "model.safetensors"]
+    assert [n for n, _full in cr.source_files(str(st_dir))] == ["config.json", "model.safetensors"]
 
 
 def test_store_plan_and_copy(tmp_path):

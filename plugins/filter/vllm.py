@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters behind the vllm role: instance validation and plans, lock selection, pip sources."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import instances as _inst
+
+
+def vllm_instance_problems(instances, gpu=None, models=None, variant="cpu", var="vllm_instances"):
+    if not isinstance(instances, list):
+        raise AnsibleFilterError("vllm_instance_problems expects a list, got %s" % type(instances).__name__)
+    return _inst.instance_problems(instances, gpu or {}, models or {}, variant or "cpu", var)
+
+
+def vllm_instance_plan(instance, gpu=None, models=None, variant="cpu"):
+    if not isinstance(instance, dict) or not instance.get("name"):
+        raise AnsibleFilterError("vllm_instance_plan expects one validated instance (a dict with name)")
+    return _inst.instance_plan(instance, gpu or {}, models or {}, variant or "cpu")
+
+
+def vllm_select_lock(names, package, version, variant, python, machine, glibc):
+    return _inst.select_lock(names or [], package, version, variant, python, machine, glibc)
+
+
+def vllm_pip_source_args(resolved, wheelhouse="", index_url="", extra_index_urls=None, ca_bundle="", proxy=""):
+    return _inst.pip_source_args(resolved or {}, wheelhouse or "", index_url or "", extra_index_urls or [],
+                                 ca_bundle or "", proxy or "")
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "vllm_instance_problems": vllm_instance_problems,
+            "vllm_instance_plan": vllm_instance_plan,
+            "vllm_select_lock": vllm_select_lock,
+            "vllm_pip_source_args": vllm_pip_source_args,
+        }
