@@ -38,7 +38,13 @@ host-deps:  ## apt-get install what the lab and tests need (root; only missing p
 	echo "installing host packages: $$missing"; \
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 
-$(VENV_STAMP): requirements/tools.txt requirements/constraints.txt
+# Downloads and built artifacts (debs, wheelhouses, doubles, tool venvs) are cached per machine,
+# not per checkout, so a fresh clone (CI) reuses them; every cache inside is keyed by its recipe.
+CACHE_DIR ?= /var/cache/onprem-llm
+cache-dir:
+	@[ -e .cache ] || { mkdir -p $(CACHE_DIR) && ln -s $(CACHE_DIR) .cache; }
+
+$(VENV_STAMP): requirements/tools.txt requirements/constraints.txt | cache-dir
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements/tools.txt -c requirements/constraints.txt
@@ -60,7 +66,7 @@ sanity: venv  ## ansible-test sanity on a copy at .../ansible_collections/onprem
 build: venv  ## build the collection tarball, check its contents, syntax-check onprem.llm.site from an install
 	tests/sanity/build-check.sh
 
-images: host-deps  ## build the lab / Molecule node images (cached by recipe)
+images: host-deps cache-dir  ## build the lab / Molecule node images (cached by recipe)
 	tests/lab/build-image.sh bookworm
 	tests/lab/build-image.sh trixie
 
@@ -84,4 +90,4 @@ test-quick: unit lint  ## unit tests + lint (minutes)
 
 test: host-deps venv unit lint sanity build molecule  ## everything CI runs (.ci/run)
 
-.PHONY: help host-deps venv unit lint sanity build images molecule lab lab-destroy test-quick test
+.PHONY: help cache-dir host-deps venv unit lint sanity build images molecule lab lab-destroy test-quick test
