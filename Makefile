@@ -16,7 +16,7 @@ MOLECULE := molecule --base-config molecule/default/config.yml
 SCENARIO ?=
 LAB := -i inventories/lab
 # Host packages `make test` needs (Debian 12); installed only when missing.
-HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates
+HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates pci.ids
 
 ifdef CI
 # Plain logs in CI.

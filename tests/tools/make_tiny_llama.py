@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Make a tiny, random, deterministic Llama checkpoint that vLLM can serve (tests only).
@@ -127,7 +127,7 @@ def make(out_dir, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("out_dir")
     parser.add_argument("--seed", type=int, default=0)
     opts = parser.parse_args(argv)

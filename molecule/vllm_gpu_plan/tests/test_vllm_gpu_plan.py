@@ -1,8 +1,6 @@
 """Verify molecule/vllm_gpu_plan: the plan the vllm role wrote on an 8x A100 node, and that it
 installed nothing."""
 
-import json
-
 import pytest
 import yaml
 

@@ -76,7 +76,8 @@ def test_mirror_nginx(host):
     assert host.socket("tcp://0.0.0.0:8088").is_listening
     assert host.service("nginx").is_running and host.service("nginx").is_enabled
     base = "http://127.0.0.1:8088/models"
-    manifest = json.loads(host.check_output(f"python3 -c 'import urllib.request;print(urllib.request.urlopen(\"{base}/tiny-llama/manifest.json\").read().decode())'"))
+    fetch = f"import urllib.request;print(urllib.request.urlopen(\"{base}/tiny-llama/manifest.json\").read().decode())"
+    manifest = json.loads(host.check_output(f"python3 -c '{fetch}'"))
     assert sorted(f["path"] for f in manifest["files"]) == sorted(_upstream_files("tiny-llama"))
     assert _get(host, f"{base}/tiny-llama/config.json") == 200
     assert _get(host, f"{base}/tiny-llama/.onprem-verified.json") == 404

@@ -5,7 +5,6 @@ import importlib.util
 import json
 from pathlib import Path
 
-import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "make_tiny_llama.py"
 spec = importlib.util.spec_from_file_location("make_tiny_llama", SCRIPT)
@@ -39,10 +38,5 @@ def test_model_config_shape():
     assert (config["hidden_size"], config["num_hidden_layers"], config["num_attention_heads"]) == (128, 2, 4)
     assert config["vocab_size"] <= tiny.VOCAB
 
-
-def test_whole_model_when_torch_is_there(tmp_path):
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    a = tiny.make(tmp_path / "a", seed=0)
-    b = tiny.make(tmp_path / "b", seed=0)
-    assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
+# The whole model (torch + transformers) is built for real by molecule/vllm_cpu's prepare, from
+# the tools venv, and served by vLLM there; the unit venv carries neither library.
