@@ -74,11 +74,16 @@ molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 	$(MOLECULE) test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)
 
 lab: venv images  ## create the podman lab, run site.yml on it, say how to reach it
-	ansible-playbook $(LAB) tests/lab/create.yml
+	ansible-playbook $(LAB) tests/lab/create.yml tests/lab/vllm_assets.yml
 	ansible-playbook $(LAB) site.yml
 	@echo; echo "Lab nodes (podman containers on this machine):"
 	@podman ps --filter label=onprem-llm-lab=true \
 	  --format '  {{.Names}}\tprofile={{index .Labels "onprem-llm-lab-profile"}}\t{{.Image}}\t{{.Status}}'
+	@echo; echo "Served model (vLLM on lab-cpu1, loopback inside the node, as in production):"
+	@echo "  podman exec lab-cpu1 curl -s http://127.0.0.1:8000/v1/models"
+	@echo "  podman exec lab-cpu1 curl -s http://127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' \\"
+	@echo "    -d '{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 16}'"
+	@echo "  Ollama: not in the lab (its release cannot be downloaded here); molecule/ollama tests the role."
 	@echo "  shell:   podman exec -it lab-gpu1 bash"
 	@echo "  ansible: $(BIN)/ansible $(LAB) all -m ansible.builtin.ping"
 	@echo "  re-run:  $(BIN)/ansible-playbook $(LAB) site.yml     remove: make lab-destroy"

@@ -63,6 +63,15 @@ BITS_PER_WEIGHT = {
 }
 
 _DTYPE_ALIASES = {
+    # safetensors header dtypes, as model_validate reports them (F32, F16, BF16, F8_E4M3, I8).
+    "f32": "fp32",
+    "f8_e4m3": "fp8",
+    "f8_e5m2": "fp8",
+    "i8": "int8",
+    # GGUF general.file_type names for unquantized files.
+    "all_f32": "fp32",
+    "mostly_f16": "fp16",
+    "mostly_bf16": "bf16",
     "float32": "fp32",
     "float": "fp32",
     "bfloat16": "bf16",

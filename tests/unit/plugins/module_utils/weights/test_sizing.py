@@ -326,3 +326,12 @@ def test_bad_model_metadata_names_the_field(change, match):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(SizingError, match=match):
         plan(VALIDATED, host(1, 24), **kwargs)
+
+
+@pytest.mark.parametrize("reported, canonical", [
+    ("F32", "fp32"), ("F16", "fp16"), ("BF16", "bf16"), ("F8_E4M3", "fp8"), ("I8", "int8"),
+    ("ALL_F32", "fp32"), ("MOSTLY_F16", "fp16"), ("Q8_0", "gguf_q8_0"), ("Q4_K_M", "gguf_q4_k_m"),
+])
+def test_dtype_names_reported_by_model_validate_are_understood(reported, canonical):
+    # model_validate reports safetensors header dtypes and GGUF file-type names verbatim.
+    assert sizing.normalize_dtype(reported) == canonical
