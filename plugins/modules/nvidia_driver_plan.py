@@ -22,18 +22,9 @@ description:
   - Reads nothing from the host and changes nothing; the roles M(onprem.llm.nvidia_driver) and
     M(onprem.llm.cuda) execute the plan.
 author:
-  - onprem.llm maintainers (@onprem)
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything; check mode returns the same plan.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to diff.
-  platform:
-    support: full
-    description: Pure decision logic; runs wherever Python 3.9+ runs.
-    platforms: posix
+  - onprem.llm contributors (@onprem-llm)
+extends_documentation_fragment:
+  - onprem.llm.attributes.decision_only
 options:
   plan:
     description: What to plan.

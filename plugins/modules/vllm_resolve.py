@@ -28,17 +28,8 @@ description:
     Every URL base can point at a mirror.
 author:
   - onprem.llm contributors (@onprem-llm)
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything; check mode returns the same decision.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to diff.
-  platform:
-    support: full
-    description: Pure decision logic; runs wherever Python 3.9+ runs.
-    platforms: posix
+extends_documentation_fragment:
+  - onprem.llm.attributes.decision_only
 options:
   gpu:
     description:
