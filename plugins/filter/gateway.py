@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters behind the gateway role: the route table from the inventory, API-key checks."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.onprem.llm.plugins.module_utils.gateway import routes as _routes
+
+
+def _plain(value):
+    """hostvars (a lazy mapping) -> plain dicts, so module_utils sees ordinary data."""
+    if hasattr(value, "items"):
+        return dict((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def gateway_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=None):
+    if not hasattr(hostvars, "items") or not hasattr(groups, "items"):
+        raise AnsibleFilterError("gateway_routes expects hostvars and groups (dictionaries)")
+    hosts = _routes._hosts_of(groups, backend_groups or [])
+    wanted = {}
+    for host in hosts:
+        if host in hostvars:
+            hv = hostvars[host]
+            wanted[host] = dict((key, _plain(hv[key])) for key in
+                                ("vllm_instances", "ollama_models", "ollama_host", "gateway_backend_address",
+                                 "ansible_host") if key in hv)
+    return _routes.build_routes(wanted, _plain(groups), list(backend_groups or []), str(gateway_host),
+                                list(drain_hosts or []))
+
+
+def gateway_api_key_problems(api_keys, var="gateway_api_keys"):
+    return _routes.api_key_problems(_plain(api_keys), var)
+
+
+def gateway_key_pattern(key):
+    return _routes.key_pattern(str(key))
+
+
+def gateway_models_document(routes):
+    return _routes.models_document(routes or [])
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "gateway_routes": gateway_routes,
+            "gateway_api_key_problems": gateway_api_key_problems,
+            "gateway_key_pattern": gateway_key_pattern,
+            "gateway_models_document": gateway_models_document,
+        }

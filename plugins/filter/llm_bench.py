@@ -1,0 +1,50 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters behind playbooks/smoke.yml and playbooks/benchmark.yml (logic in module_utils/bench)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.onprem.llm.plugins.module_utils.bench import endpoints as _ep
+from ansible_collections.onprem.llm.plugins.module_utils.bench import vllm_bench as _vb
+
+
+def llm_endpoints(nodes, api="chat", gateway_client=""):
+    try:
+        return _ep.derive_endpoints(list(nodes or []), api, gateway_client or "")
+    except (_ep.EndpointError, KeyError, TypeError) as exc:
+        raise AnsibleFilterError("llm_endpoints: %s" % exc)
+
+
+def llm_normalize_endpoints(endpoints, default_runner="localhost", api="chat"):
+    try:
+        return _ep.normalize_endpoints(list(endpoints or []), default_runner, api)
+    except _ep.EndpointError as exc:
+        raise AnsibleFilterError("llm_normalize_endpoints: %s" % exc)
+
+
+def llm_curl_markdown(endpoints, title="curl examples", source=""):
+    return _ep.curl_markdown(list(endpoints or []), title, source)
+
+
+def llm_vllm_bench_argv(endpoint, concurrency, num_requests, input_len, output_len, result_dir, result_file):
+    return _vb.bench_argv(endpoint, concurrency, num_requests, input_len, output_len, result_dir, result_file)
+
+
+def llm_vllm_bench_result(doc):
+    try:
+        return _vb.parse_result(doc)
+    except ValueError as exc:
+        raise AnsibleFilterError("llm_vllm_bench_result: %s" % exc)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "llm_endpoints": llm_endpoints,
+            "llm_normalize_endpoints": llm_normalize_endpoints,
+            "llm_curl_markdown": llm_curl_markdown,
+            "llm_vllm_bench_argv": llm_vllm_bench_argv,
+            "llm_vllm_bench_result": llm_vllm_bench_result,
+        }

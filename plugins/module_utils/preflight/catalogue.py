@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's catalogue of inventory variables, for the inventory preflight.
+
+Pure: built from already-parsed data, the ``argument_specs`` of every role (role name -> options of
+the ``main`` entry point) and ``data/inventory_variables.yml`` (collection-wide ``onprem_*``
+variables, facts the roles set, lab plumbing patterns, renamed variables, the services' ports).
+Roles added later are covered without a change here: their options and their ``<role>_`` prefix
+come from their own ``meta/argument_specs.yml``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+DATA_KEYS = ("prefixes", "variables", "facts", "patterns", "renamed", "ports")
+PORT_KEYS = ("var", "groups", "label", "port_key", "address_key", "default_address", "address_var",
+             "format", "default_port", "when")
+
+
+class CatalogueError(ValueError):
+    """The data file breaks its schema; the text says where."""
+
+
+class Catalogue(object):
+    """Known variables (name -> spec), prefixes, facts, patterns, renames and port sources."""
+
+    def __init__(self, options, prefixes, facts=(), patterns=(), renamed=None, ports=()):
+        self.options = dict(options)
+        self.prefixes = tuple(sorted(set(prefixes), key=lambda p: (-len(p), p)))
+        self.facts = frozenset(facts)
+        self.patterns = tuple(patterns)
+        self.renamed = dict(renamed or {})
+        self.ports = list(ports)
+
+    def owns(self, name):
+        """True when ``name`` carries one of the collection's prefixes (and is not internal)."""
+        return not name.startswith("_") and any(name.startswith(p) for p in self.prefixes)
+
+    def known(self, name):
+        return name in self.options or name in self.facts or any(
+            fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+
+    def spec(self, name):
+        return self.options.get(name)
+
+    def default(self, name):
+        return (self.options.get(name) or {}).get("default")
+
+
+def _data_problems(data):
+    problems = []
+    if not isinstance(data, dict):
+        return ["the data file must be a mapping"]
+    for key in sorted(set(data) - set(DATA_KEYS)):
+        problems.append("unknown key %s (known: %s)" % (key, ", ".join(DATA_KEYS)))
+    for key, kind in (("prefixes", list), ("variables", dict), ("facts", list), ("patterns", list),
+                      ("renamed", dict), ("ports", list)):
+        if data.get(key) is not None and not isinstance(data[key], kind):
+            problems.append("%s must be a %s" % (key, "list" if kind is list else "mapping"))
+    for name, spec in (data.get("variables") or {}).items() if isinstance(data.get("variables"), dict) else []:
+        if not isinstance(spec, dict) or not spec.get("description") or not spec.get("type"):
+            problems.append("variables.%s needs a description and a type" % name)
+    for old, new in (data.get("renamed") or {}).items() if isinstance(data.get("renamed"), dict) else []:
+        if not isinstance(new, dict) or not new.get("name") or not new.get("version"):
+            problems.append("renamed.%s needs name (the new variable) and version" % old)
+    for i, entry in enumerate(data.get("ports") or []) if isinstance(data.get("ports"), list) else []:
+        if not isinstance(entry, dict) or not entry.get("var") or not entry.get("groups"):
+            problems.append("ports[%d] needs var and groups" % i)
+            continue
+        for key in sorted(set(entry) - set(PORT_KEYS)):
+            problems.append("ports[%d]: unknown key %s" % (i, key))
+        when = entry.get("when")
+        if when is not None and not (isinstance(when, dict) or (
+                isinstance(when, list) and all(isinstance(c, dict) for c in when))):
+            problems.append("ports[%d]: when must be a mapping or a list of mappings" % i)
+        if entry.get("format", "int") not in ("int", "host_port", "list"):
+            problems.append("ports[%d]: format must be int, host_port or list" % i)
+    return problems
+
+
+def build_catalogue(role_specs, data):
+    """role_specs: role name -> argument_specs options (main); data: the parsed data file."""
+    problems = _data_problems(data)
+    if problems:
+        raise CatalogueError("data/inventory_variables.yml: " + "; ".join(problems))
+    options = {}
+    prefixes = list(data.get("prefixes") or [])
+    for role, role_options in sorted((role_specs or {}).items()):
+        prefixes.append("%s_" % role)
+        for name, spec in (role_options or {}).items():
+            entry = dict(spec or {})
+            entry["_role"] = role
+            options[name] = entry
+    for name, spec in (data.get("variables") or {}).items():
+        entry = dict(spec)
+        entry["_role"] = None
+        options.setdefault(name, entry)
+    return Catalogue(
+        options,
+        prefixes,
+        facts=data.get("facts") or (),
+        patterns=data.get("patterns") or (),
+        renamed=data.get("renamed") or {},
+        ports=data.get("ports") or (),
+    )
+
+
+def role_specs_from_documents(documents):
+    """role name -> options, from role name -> parsed meta/argument_specs.yml documents.
+
+    Options of every entry point count (a role's ``drain`` entry point reads inventory variables
+    too); where two entry points declare one option, ``main`` wins.
+    """
+    out = {}
+    for role, document in (documents or {}).items():
+        entries = (document or {}).get("argument_specs") or {}
+        options = {}
+        for entry_name in sorted(entries, key=lambda n: (n == "main", n)):
+            options.update((entries[entry_name] or {}).get("options") or {})
+        out[role] = options
+    return out

@@ -1,0 +1,333 @@
+"""The inventory preflight rejects bad inventories through the real entry point, before any change.
+
+Each case is the good base inventory below plus one change; ``ansible-playbook site.yml`` must fail,
+with a message naming the variable, a PLAY RECAP with changed=0 for every host, and no file changed
+on the managed hosts. The managed hosts are two podman containers (``i-pf-gpu1`` with the GPU double
+of one T4, ``i-pf-cpu1`` without GPUs) started from the lab's node image with no network and no
+privileges, running ``sleep`` instead of systemd: nothing in them writes files by itself, and were
+the preflight ever to pass a bad inventory, the later stages could only change (or fail in) those
+containers, never this machine. "No file changed" is checked for real: ``find -newer`` against a
+marker file touched after the nodes were prepared.
+
+Run: ``.venv/bin/python -m pytest -q tests/integration/test_preflight_inventories.py`` as root with
+podman and the node image (``make images``). The vault in the inventories is encrypted with the
+test password ``onprem-preflight-test``.
+"""
+
+import copy
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = ROOT / ".venv" / "bin"
+IMAGE = "localhost/onprem-llm-node:bookworm"
+GPU, CPU = "i-pf-gpu1", "i-pf-cpu1"
+PROFILES = {GPU: "t4x1", CPU: "none"}
+MARKER = "/var/tmp/onprem-preflight-test.marker"
+VAULT_PASSWORD = "onprem-preflight-test"
+DOUBLE = "/usr/share/onprem-llm-double"
+RECAP_LINE = re.compile(r"^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+BASE = {
+    "hosts.yml": {
+        "all": {
+            "children": {
+                "gpu_nodes": {"hosts": {GPU: None}},
+                "vllm_servers": {"hosts": {GPU: None, CPU: None}},
+                "ollama_servers": {"hosts": {GPU: None}},
+                "model_mirror": {"hosts": {CPU: None}},
+                "gateway": {"hosts": {CPU: None}},
+            }
+        }
+    },
+    "group_vars/all/connection.yml": {
+        "ansible_connection": "containers.podman.podman",
+        "ansible_python_interpreter": "/usr/bin/python3",
+    },
+    "group_vars/all/gpu.yml": {
+        "gpu_preflight_sysfs_path": DOUBLE + "/sys",
+        "gpu_preflight_procfs_path": DOUBLE + "/proc",
+        "gpu_preflight_show_summary": False,
+        "nvidia_driver_sysfs_path": DOUBLE + "/sys",
+        "nvidia_driver_procfs_path": DOUBLE + "/proc",
+        "onprem_gpu_serial": 1,
+    },
+    # Encrypted with VAULT_PASSWORD when written.
+    "group_vars/all/vault.yml": {
+        "vault_vllm_api_key": "test-vllm-key-not-secret",
+        "vault_gateway_key_ops": "test-gateway-key-not-secret",
+    },
+    "group_vars/gateway/gateway.yml": {
+        "gateway_port": 8443,
+        "gateway_api_keys": [{"client": "ops", "key": "{{ vault_gateway_key_ops }}"}],
+    },
+    "host_vars/%s.yml" % GPU: {
+        "model_weights_models": [
+            {"name": "llama-3.2-1b", "source": "hf", "repo_id": "meta-llama/Llama-3.2-1B-Instruct",
+             "catalog": "llama-3.2-1b-instruct"},
+        ],
+        "vllm_instances": [
+            {"name": "chat", "model": "llama-3.2-1b", "port": 8000, "max_model_len": 4096, "gpus": [0],
+             "api_key": "{{ vault_vllm_api_key }}"},
+        ],
+        "ollama_host": "127.0.0.1:11434",
+        "ollama_flash_attention": "auto",
+    },
+    "host_vars/%s.yml" % CPU: {
+        "vllm_allow_cpu": True,
+        "model_weights_fanout": "mirror",
+        "model_weights_models": [{"name": "tiny", "source": "controller", "path": "/nonexistent/tiny"}],
+        "vllm_instances": [
+            {"name": "tiny", "model": "tiny", "port": 8000, "dtype": "float32", "max_model_len": 512,
+             "enforce_eager": True, "kv_cache_memory_bytes": 67108864},
+        ],
+    },
+}
+
+
+def _gpu(inv):
+    return inv["host_vars/%s.yml" % GPU]
+
+
+def _cpu(inv):
+    return inv["host_vars/%s.yml" % CPU]
+
+
+def _set(target, key, value):
+    def change(inv):
+        target(inv)[key] = value
+    return change
+
+
+def _instance(target, index, key, value):
+    def change(inv):
+        if value is DELETE:
+            del target(inv)["vllm_instances"][index][key]
+        else:
+            target(inv)["vllm_instances"][index][key] = value
+    return change
+
+
+def _add_instance(target, **instance):
+    def change(inv):
+        target(inv)["vllm_instances"].append(instance)
+    return change
+
+
+def _del_vault(name):
+    def change(inv):
+        del inv["group_vars/all/vault.yml"][name]
+    return change
+
+
+def _gateway(key, value):
+    def change(inv):
+        inv["group_vars/gateway/gateway.yml"][key] = value
+    return change
+
+
+def _gpu_model(name, catalog, repo_id):
+    def change(inv):
+        _gpu(inv)["model_weights_models"][0].update(name=name, catalog=catalog, repo_id=repo_id)
+        _gpu(inv)["vllm_instances"][0]["model"] = name
+    return change
+
+
+DELETE = object()
+
+# (id, change to the base inventory, words the error must contain: the variable's name first[, more
+# ansible-playbook arguments])
+CASES = [
+    ("unknown-var-typo", _set(_gpu, "vllm_instance", []),
+     [GPU, "vllm_instance is not a variable", "did you mean vllm_instances?"]),
+    ("unknown-var-ollama", _set(_gpu, "ollama_hots", "127.0.0.1:11434"),
+     [GPU, "ollama_hots", "did you mean ollama_host?"]),
+    ("unknown-var-onprem", _set(_gpu, "onprem_vllm_serail", 1),
+     ["onprem_vllm_serail", "did you mean onprem_vllm_serial?"]),
+    ("unknown-var-gateway", _gateway("gateway_prot", 9443), [CPU, "gateway_prot", "did you mean gateway_port?"]),
+    ("string-bool-yes", _set(_cpu, "vllm_allow_cpu", "yes"), [CPU, "vllm_allow_cpu", "string boolean"]),
+    ("string-bool-true", _set(_gpu, "gpu_preflight_require_driver", "true"),
+     [GPU, "gpu_preflight_require_driver", "string boolean"]),
+    ("string-bool-suboption", _instance(_cpu, 0, "enforce_eager", "1"),
+     [CPU, "vllm_instances[0].enforce_eager", "string boolean"]),
+    ("port-not-int", _instance(_gpu, 0, "port", "80a"), [GPU, "vllm_instances[0].port must be an integer", "'80a'"]),
+    ("port-quoted", _instance(_gpu, 0, "port", "8000"), [GPU, "vllm_instances[0].port", "without quotes"]),
+    ("int-wrong-type", _set(_gpu, "gpu_preflight_min_gpus", "two"), [GPU, "gpu_preflight_min_gpus must be an integer"]),
+    ("list-wrong-type", _set(_gpu, "vllm_pip_extra_index_urls", "https://pypi.example/simple"),
+     [GPU, "vllm_pip_extra_index_urls must be a list"]),
+    ("choice", _set(_gpu, "vllm_variant", "cu999"), [GPU, "vllm_variant must be one of"]),
+    ("choice-suboption", _set(_cpu, "model_weights_models", [{"name": "tiny", "source": "s3", "path": "/x"}]),
+     [CPU, "model_weights_models[0].source must be one of"]),
+    ("version-as-float", _set(_gpu, "ollama_version", 0.20), [GPU, "ollama_version must be a string", "0.2"]),
+    ("bool-for-string", _set(_gpu, "ollama_flash_attention", True), [GPU, "ollama_flash_attention must be a string"]),
+    ("unknown-suboption", _instance(_gpu, 0, "prot", 8001),
+     [GPU, "vllm_instances[0].prot is not an option", "did you mean port?"]),
+    ("missing-suboption", _instance(_gpu, 0, "port", DELETE), [GPU, "vllm_instances[0].port is required"]),
+    ("missing-vault-secret", _del_vault("vault_vllm_api_key"),
+     [GPU, "vllm_instances[0].api_key: undefined variable vault_vllm_api_key", "define it in the vault"]),
+    ("missing-vault-gateway-key", _del_vault("vault_gateway_key_ops"),
+     [CPU, "gateway_api_keys[0].key: undefined variable vault_gateway_key_ops", "define it in the vault"]),
+    ("duplicate-port-instances", _add_instance(_gpu, name="chat2", model="llama-3.2-1b", served_model_name="chat2", port=8000),
+     [GPU, "vllm_instances[1].port (chat2): port 8000 is also used by vllm_instances[0].port (chat)"]),
+    ("duplicate-port-ollama", _set(_gpu, "ollama_host", "0.0.0.0:8000"),
+     [GPU, "ollama_host: port 8000 is also used by vllm_instances[0].port"]),
+    ("duplicate-port-mirror-gateway", _gateway("gateway_port", 8088),
+     [CPU, "gateway_port: port 8088 is also used by model_weights_mirror_port"]),
+    ("duplicate-instance-name", _add_instance(_gpu, name="chat", model="llama-3.2-1b", served_model_name="other", port=8001),
+     [GPU, "vllm_instances[1].name 'chat' is already used"]),
+    ("duplicate-served-name", _add_instance(_gpu, name="chat2", model="llama-3.2-1b", port=8001),
+     [GPU, "vllm_instances[1].served_model_name 'llama-3.2-1b' is also served"]),
+    ("model-not-staged", _instance(_gpu, 0, "model", "llama-3.2-1B"),
+     [GPU, "vllm_instances[0].model 'llama-3.2-1B' is not in model_weights_models", "did you mean llama-3.2-1b?"]),
+    # Needs the GPU facts: fails in the preflight's second play, after the read-only gpu_facts.
+    ("model-too-large", _gpu_model("llama-70b", "llama-3.1-70b-instruct", "meta-llama/Llama-3.1-70B-Instruct"),
+     [GPU, "vllm_instances[0].model llama-70b (instance chat) does not fit the 1 GPU(s) listed in gpus"]),
+    ("gpu-not-on-host", _instance(_gpu, 0, "gpus", [3]),
+     [GPU, "vllm_instances[0].gpus (instance chat): GPU 3 is not on this host"]),
+    # --limit to the bad host: the checks run for the hosts of the run, never skipped.
+    ("limit-to-one-host", _set(_gpu, "vllm_allow_cpu", "no"),
+     [GPU, "vllm_allow_cpu must be a boolean, got the string 'no'"], ("--limit", GPU)),
+    ("cpu-host-without-cpu-build", _set(_cpu, "vllm_allow_cpu", False),
+     [CPU, "vllm_instances: this host has no NVIDIA GPU", "vllm_allow_cpu: true"]),
+]
+
+
+def _run(argv, check=True, timeout=600, env=None):
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError("%s failed (rc %d):\n%s\n%s" % (" ".join(argv), proc.returncode, proc.stdout, proc.stderr))
+    return proc
+
+
+def _ansible_env():
+    env = dict(os.environ)
+    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PY_COLORS="0",
+               PATH="%s:%s" % (BIN, env.get("PATH", "")))
+    return env
+
+
+def _write_inventory(directory, files):
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    vault = VaultLib([("default", VaultSecret(VAULT_PASSWORD.encode()))])
+    for name, data in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = "---\n" + yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
+        if name.endswith("vault.yml"):
+            path.write_bytes(vault.encrypt(text))
+        else:
+            path.write_text(text)
+    return directory
+
+
+def _changed_files(node):
+    found = _run(["podman", "exec", node, "find", "/", "-xdev", "(", "-newer", MARKER, "-o", "-cnewer", MARKER, ")",
+                  "-not", "-path", "/tmp", "-not", "-path", "/root/.ansible", "-not", "-path", "/root/.ansible/*"]).stdout
+    return sorted(line for line in found.splitlines() if line)
+
+
+def _recap(output):
+    return dict((host, (int(changed), int(unreachable), int(failed)))
+                for host, changed, unreachable, failed in RECAP_LINE.findall(output.split("PLAY RECAP")[-1]))
+
+
+def _install_gpu_double(node, profile, scratch):
+    """What tests/lab/tasks/install_gpu_double.yml does on lab nodes, with podman cp (faster)."""
+    tree = scratch / node
+    _run([sys.executable, str(ROOT / "tests" / "doubles" / "make_gpu_profile.py"), "--profile", profile,
+          "--out", str(tree)])
+    _run(["podman", "exec", node, "mkdir", "-p", DOUBLE])
+    _run(["podman", "cp", "%s/." % tree, "%s:%s" % (node, DOUBLE)])
+    if (tree / "install_nvidia_smi").read_text().strip() == "true":
+        smi = scratch / ("%s-nvidia-smi" % node)
+        source = (ROOT / "tests" / "doubles" / "nvidia_smi_double.py").read_text()
+        smi.write_text(re.sub(r"^#!.*", "#!/usr/bin/python3", source, count=1))
+        smi.chmod(0o755)
+        _run(["podman", "cp", str(smi), "%s:/usr/bin/nvidia-smi" % node])
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory):
+    assert _run(["podman", "image", "exists", IMAGE], check=False).returncode == 0, (
+        "the node image %s is missing: run `make images` first" % IMAGE)
+    for node in PROFILES:
+        _run(["podman", "rm", "-f", "-t", "0", node], check=False)
+    try:
+        for node in PROFILES:
+            _run(["podman", "run", "-d", "--name", node, "--hostname", node, "--network", "none",
+                  "--runtime", "runc", "--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096",
+                  "--label", "onprem-llm-test=preflight", IMAGE, "sleep", "infinity"])
+        setup = tmp_path_factory.mktemp("setup")
+        for node, profile in PROFILES.items():
+            _install_gpu_double(node, profile, setup)
+        (setup / "hosts.yml").write_text(yaml.safe_dump({"all": {
+            "vars": BASE["group_vars/all/connection.yml"], "hosts": dict((node, None) for node in PROFILES)}}))
+        env = _ansible_env()
+        # Once before the marker: whatever a first module run leaves (~/.ansible) is not a change.
+        _run([str(BIN / "ansible"), "-i", str(setup / "hosts.yml"), "all", "-m", "onprem.llm.gpu_facts",
+              "-a", "sysfs_path=%s/sys procfs_path=%s/proc" % (DOUBLE, DOUBLE)], env=env)
+        for node in PROFILES:
+            _run(["podman", "exec", node, "touch", MARKER])
+            assert _changed_files(node) == [], "a node changed by itself; the snapshot would be meaningless"
+        yield PROFILES
+    finally:
+        for node in PROFILES:
+            _run(["podman", "rm", "-f", "-t", "0", node], check=False)
+
+
+def _run_playbook(tmp_path, files, playbook, args=()):
+    inventory = _write_inventory(tmp_path / "inventory", files)
+    password = tmp_path / "vault-password"
+    password.write_text(VAULT_PASSWORD + "\n")
+    return _run([str(BIN / "ansible-playbook"), "-i", str(inventory), "--vault-password-file", str(password),
+                 playbook] + list(args), check=False, env=_ansible_env())
+
+
+def _assert_nothing_changed(proc, nodes):
+    output = proc.stdout + proc.stderr
+    recap = _recap(output)
+    assert recap, "no PLAY RECAP in the output:\n" + output
+    for host, (changed, unreachable, _failed) in recap.items():
+        assert changed == 0 and unreachable == 0, "%s: changed=%d unreachable=%d\n%s" % (host, changed, unreachable, output)
+    for node in nodes:
+        assert _changed_files(node) == [], "%s changed:\n%s" % (node, output)
+
+
+def test_good_inventory_passes_preflight(nodes, tmp_path):
+    proc = _run_playbook(tmp_path, BASE, "playbooks/preflight.yml")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert re.search(r"TASK \[Validate the inventory of every host\][^\n]*\nok: \[i-pf-", output), output
+    for node in nodes:
+        assert re.search(r"TASK \[Check that each vLLM instance's model fits[^\n]*\n(ok: \[\S+\]\n)*ok: \[%s\]" % node,
+                         output), output
+    recap = _recap(output)
+    assert set(recap) == {GPU, CPU}, output
+    assert all(failed == 0 for _changed, _unreachable, failed in recap.values()), output
+    _assert_nothing_changed(proc, nodes)
+
+
+def test_matrix_has_enough_cases():
+    assert len(CASES) >= 20
+    assert len({case[0] for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("change, expected, args", [(case + ((),))[1:4] for case in CASES],
+                         ids=[case[0] for case in CASES])
+def test_bad_inventory_is_rejected_before_any_change(nodes, tmp_path, change, expected, args):
+    files = copy.deepcopy(BASE)
+    change(files)
+    proc = _run_playbook(tmp_path, files, "site.yml", args)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "The inventory has" in output and "nothing was changed" in output, output
+    for words in expected:
+        assert words in output, "%r not in the output:\n%s" % (words, output)
+    _assert_nothing_changed(proc, nodes)

@@ -1,0 +1,47 @@
+"""Action plugin onprem.llm.inventory_check: leaf-by-leaf templating and the real catalogue files."""
+
+from __future__ import annotations
+
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+from ansible_collections.onprem.llm.plugins.action.inventory_check import ROOT, load_catalogue, resolve
+
+
+def _templar(**variables):
+    return Templar(loader=DataLoader(), variables=variables)
+
+
+def test_undefined_vault_variable_is_reported_at_its_path():
+    issues = []
+    value = [{"client": "ops", "key": trust_as_template("{{ vault_gateway_key_ops }}")},
+             {"client": "ci", "key": trust_as_template("{{ vault_gateway_key_ci }}")}]
+    resolved = resolve(_templar(vault_gateway_key_ci="s3cret"), value, "gateway_api_keys", issues)
+    assert [issue.sentence() for issue in issues] == [
+        "gateway_api_keys[0].key: undefined variable vault_gateway_key_ops; define it in the vault"]
+    assert resolved == [{"client": "ops", "key": None}, {"client": "ci", "key": "s3cret"}]
+
+
+def test_templates_resolve_to_native_types():
+    issues = []
+    resolved = resolve(_templar(base=8000), {"port": trust_as_template("{{ base + 1 }}"), "on": True}, "x", issues)
+    assert resolved == {"port": 8001, "on": True} and issues == []
+
+
+def test_templates_that_need_facts_are_left_for_later():
+    issues = []
+    assert resolve(_templar(), trust_as_template("{{ ansible_facts.onprem_gpu.count }}"), "x", issues) is None
+    assert issues == []
+
+
+def test_other_template_errors_name_the_variable():
+    issues = []
+    resolve(_templar(), trust_as_template("{{ 1 | no_such_filter_xyz }}"), "vllm_python", issues)
+    assert len(issues) == 1 and issues[0].sentence().startswith("vllm_python: cannot be templated (")
+
+
+def test_catalogue_reads_every_role_and_the_data_file():
+    catalogue = load_catalogue(ROOT)
+    assert catalogue.spec("vllm_instances")["_role"] == "vllm"
+    assert catalogue.spec("gpu_preflight_min_gpus")["type"] == "int"
+    assert "onprem_" in catalogue.prefixes
