@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Scenarios live in molecule/<name>/ (molecule would otherwise suggest extensions/molecule/).
 export MOLECULE_GLOB := molecule/*/molecule.yml
 # Scenarios run MOLECULE_JOBS at a time (tests/molecule/run-scenarios.sh; logs in tests/output/).
-export MOLECULE_JOBS ?= 1
+export MOLECULE_JOBS ?= 2
 # `make molecule SCENARIO=lab_node` runs one scenario; default: all of them.
 SCENARIO ?=
 LAB := -i inventories/lab
