@@ -40,6 +40,12 @@ from urllib.parse import unquote
 from pip._vendor.packaging.requirements import Requirement
 from pip._vendor.packaging.utils import canonicalize_name, parse_wheel_filename
 
+# The product's bundle module (plugins/module_utils/bundle/wheels.py) widens platform tags the same
+# way when it downloads a lock's wheels; one implementation for both, through the checkout's
+# collections/ symlink.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "collections"))
+from ansible_collections.onprem.llm.plugins.module_utils.bundle.wheels import platform_tags  # noqa: E402  pylint: disable=wrong-import-position
+
 DEFAULT_EXCLUDE = ("torchvision", "torchaudio", "torchcodec", "triton")
 
 
@@ -57,22 +63,6 @@ def _pip(*args, isolated=False):
 def default_exclude(variant):
     """Packages left out of a lock unless --exclude says otherwise: the CUDA-only ones for cpu."""
     return list(DEFAULT_EXCLUDE) if variant == "cpu" else []
-
-
-def platform_tags(platform):
-    """manylinux_2_28_x86_64 -> itself and every older manylinux tag of that architecture.
-
-    pip does not widen an explicit ``--platform`` to the older glibc tags a real interpreter
-    accepts, so they are listed (manylinux_2_28 down to manylinux_2_5 and the legacy aliases).
-    """
-    match = re.match(r"^manylinux_2_(\d+)_(\w+)$", platform)
-    if not match:
-        return [platform]
-    minor, arch = int(match.group(1)), match.group(2)
-    tags = ["manylinux_2_%d_%s" % (m, arch) for m in range(minor, 4, -1)]
-    legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
-    tags += ["%s_%s" % (name, arch) for m, name in sorted(legacy.items(), reverse=True) if m <= minor]
-    return tags
 
 
 _LEGACY_MANYLINUX = {"manylinux2014": 17, "manylinux2010": 12, "manylinux1": 5}
