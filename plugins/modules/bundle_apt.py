@@ -67,6 +67,14 @@ options:
     type: list
     elements: str
     required: true
+  package_sets:
+    description:
+      - More packages, as sets each resolved on its own (with O(packages)) and carried together - for
+        alternatives that cannot be installed side by side, such as the NVIDIA driver's open and
+        proprietary kernel-module packages.
+    type: list
+    elements: list
+    default: []
   state_dir:
     description: apt state for this release (lists, dpkg status); kept between runs.
     type: path
@@ -94,6 +102,10 @@ EXAMPLES = r"""
     dest: /srv/bundle/apt/bookworm
     dist: bookworm
     packages: [python3-venv, libnuma1, nginx]
+    package_sets:
+      - [nvidia-smi, libcuda1, nvidia-open-kernel-dkms, firmware-nvidia-gsp]
+      - [nvidia-smi, libcuda1, nvidia-kernel-dkms]
+    components: [main, contrib, non-free, non-free-firmware]
     state_dir: /var/cache/onprem-bundle/apt-bookworm
     gpg_home: /srv/bundle.gnupg
     public_key: /srv/bundle/apt/onprem-bundle.asc
@@ -196,6 +208,7 @@ def main():
             components=dict(type="list", elements="str", default=["main"]),
             keyring=dict(type="path", default="/usr/share/keyrings/debian-archive-keyring.gpg"),
             packages=dict(type="list", elements="str", required=True),
+            package_sets=dict(type="list", elements="list", default=[]),
             state_dir=dict(type="path", required=True),
             gpg_home=dict(type="path", default=""),
             key_name=dict(type="str", default="onprem.llm offline bundle"),
@@ -218,10 +231,17 @@ def main():
     opts = bundle_apt.apt_options(params["state_dir"], params["arch"])
     # The package lists only (the bundle's state, not the bundle): refreshed each run.
     _run(module, ["apt-get"] + opts + ["-q", "update"])
-    out = _run(module, ["apt-get"] + opts + ["-qq", "--print-uris", "install"] + params["packages"])
-    wanted = bundle_apt.parse_print_uris(out)
-    if not wanted:
-        module.fail_json(msg="apt resolved nothing for %s" % ", ".join(params["packages"]))
+    wanted, seen = [], set()
+    for extra in params["package_sets"] or [[]]:
+        request = list(params["packages"]) + [str(name) for name in extra]
+        out = _run(module, ["apt-get"] + opts + ["-qq", "--print-uris", "install"] + request)
+        resolved = bundle_apt.parse_print_uris(out)
+        if not resolved:
+            module.fail_json(msg="apt resolved nothing for %s" % ", ".join(request))
+        for item in resolved:
+            if item["filename"] not in seen:
+                seen.add(item["filename"])
+                wanted.append(item)
 
     pool = os.path.join(params["dest"], "pool")
     if not check:

@@ -1,5 +1,7 @@
 """The bundle server: verified bundle, nginx serving it, every node download from it."""
 
+import json
+
 testinfra_hosts = ["c-mirror1"]
 
 
@@ -20,6 +22,25 @@ def test_bundle_carries_every_kind_of_artifact(host):
     assert not host.file("/srv/onprem-bundle/MISSING.txt").exists
 
 
+def test_bundle_carries_what_the_gpu_node_plan_needs(host):
+    # Planned from the inventory alone: GPUs unknown (on bookworm the role takes the proprietary
+    # modules for any GPU), container mode auto (the DKMS packages and the headers metapackage
+    # too), c-gpu1's CUDA runtime profile.
+    plan = json.loads(host.file("/srv/onprem-bundle/gpu-nodes.json").content_string)
+    (node,) = plan["hosts"]
+    assert node["host"] == "c-gpu1" and node["dist"] == "bookworm"
+    assert node["flavours"] == ["proprietary"] and plan["outside"] == []
+    pool = host.check_output("ls /srv/onprem-bundle/apt/bookworm/pool").split()
+    for name in ("libcuda1", "nvidia-smi", "nvidia-kernel-dkms", "linux-headers-amd64", "dkms", "libcudart11.0"):
+        assert any(f.startswith(name + "_") for f in pool), name
+
+
+def test_bundle_arrived_as_the_controllers_tarball(host):
+    assert host.file("/srv/onprem-bundle.tar").is_file
+    listed = host.check_output("tar -tf /srv/onprem-bundle.tar").split()
+    assert "./MANIFEST.sha256" in listed and "./gpu-nodes.json" in listed
+
+
 def test_nginx_from_the_bundle_serves_it(host):
     assert host.service("nginx").is_running
     policy = host.check_output("apt-cache policy nginx")
@@ -33,3 +54,4 @@ def test_node_fetched_packages_wheels_and_model_from_the_bundle(host):
     assert "GET /bundle/wheels/torch-" in log
     assert "GET /bundle/models/tiny-llama/manifest.json" in log
     assert "GET /bundle/models/tiny-llama/model.safetensors" in log
+    assert "GET /bundle/apt/bookworm/pool/libcuda1_" in log

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-DRIVER_PACKAGES = ["nvidia-smi", "nvidia-persistenced", "libcuda1", "libnvidia-ml1", "nvidia-kernel-support",
-                   "firmware-nvidia-gsp"]
+DRIVER_PACKAGES = ["nvidia-smi", "nvidia-persistenced", "libcuda1", "libnvidia-ml1", "nvidia-kernel-support"]
 BRANCH = {"d-bookworm": 535, "d-trixie": 550}
+# T4 and A100 take the open modules, except on bookworm, whose open modules lag the userspace.
+FLAVOUR = {"d-bookworm": "proprietary", "d-trixie": "open"}
+MODULE_PACKAGE = {"proprietary": "nvidia-kernel-dkms", "open": "nvidia-open-kernel-dkms"}
 
 
 def _plan(host):
@@ -23,13 +25,18 @@ def test_branch_from_debian_archive(host):
     plan = _plan(host)
     assert plan["branch"] == BRANCH[host.backend.hostname]
     assert host.package("nvidia-smi").version.startswith("%d." % plan["branch"])
-    assert plan["flavour"] == "open"  # T4 (Turing) and A100 (Ampere)
+    assert plan["flavour"] == FLAVOUR[host.backend.hostname]
+    # The open modules' GSP firmware is userspace: installed (and held) in container mode too.
+    gsp = host.package("firmware-nvidia-gsp").is_installed
+    assert gsp == (plan["flavour"] == "open")
+    if gsp:
+        assert host.check_output("dpkg --get-selections firmware-nvidia-gsp").split()[-1] == "hold"
 
 
 def test_kernel_module_packages_skipped_in_container_mode(host):
     plan = _plan(host)
     assert plan["container_mode"] is True
-    assert plan["skipped_packages"] == ["nvidia-open-kernel-dkms"]
+    assert plan["skipped_packages"] == [MODULE_PACKAGE[plan["flavour"]]]
     for name in ("nvidia-open-kernel-dkms", "nvidia-kernel-dkms", "dkms"):
         assert not host.package(name).is_installed
 

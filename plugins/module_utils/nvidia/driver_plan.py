@@ -58,6 +58,11 @@ DEFAULT_BRANCH = 580
 # Debian's own archive: one branch per release (non-free + contrib).
 DEBIAN_BRANCH = {"12": 535, "13": 550}
 DEBIAN_CODENAME = {"12": "bookworm", "13": "trixie"}
+# Releases whose open kernel modules (src:nvidia-open-gpu-kernel-modules) lag the driver's userspace:
+# bookworm has nvidia-open-kernel-dkms 535.261.03 (needing firmware-nvidia-gsp of that version) next
+# to the 535.309.01 userspace, so apt cannot install the open set. flavour auto takes the
+# proprietary modules there (Debian's own default, and they drive Turing to Hopper on 535 too).
+DEBIAN_OPEN_LAGS = ("12",)
 UBUNTU_CODENAME = {"22.04": "jammy", "24.04": "noble"}
 SUPPORTED = {
     "Debian": ("12", "13"),
@@ -456,6 +461,11 @@ def plan_driver(host, gpu_facts, options):
                         "still ships; this collection does not drive them.")
     check_branch_drives_gpus(branch, archs)
     flavour, flavour_reason = choose_flavour(flavour_req, archs, branch)
+    if (flavour_req == "auto" and flavour == "open" and family_name == "Debian" and source == "distro"
+            and release in DEBIAN_OPEN_LAGS and not [a for a in archs if a in OPEN_REQUIRED_ARCHS]):
+        flavour, flavour_reason = "proprietary", (
+            "Debian %s's open kernel modules lag its driver userspace (apt cannot install them together): "
+            "the proprietary modules, Debian's default" % release)
     container_mode = bool(options.get("container_mode"))
     kernel = host.get("kernel") or ""
 

@@ -91,16 +91,18 @@ def test_kepler_is_refused():
 
 # ---------------------------------------------------------------- Debian archive
 
-@pytest.mark.parametrize("host, branch, codename", [("debian12", 535, "bookworm"), ("debian13", 550, "trixie")])
-def test_debian_archive(host, branch, codename):
+@pytest.mark.parametrize("host, branch, codename, flavour, modules", [
+    ("debian12", 535, "bookworm", "proprietary", ["nvidia-kernel-dkms"]),
+    ("debian13", 550, "trixie", "open", ["firmware-nvidia-gsp", "nvidia-open-kernel-dkms"])])
+def test_debian_archive(host, branch, codename, flavour, modules):
     result = plan(host, T4)
-    assert (result["source"], result["branch"], result["flavour"], result["family"]) == ("distro", branch, "open", "apt")
+    assert (result["source"], result["branch"], result["flavour"], result["family"]) == ("distro", branch, flavour, "apt")
     assert result["repo"] == {
         "kind": "debian_components", "components": ["contrib", "non-free"],
         "suites": [codename, codename + "-updates"], "security_suites": [codename + "-security"],
         "codename": codename, "file": "/etc/apt/sources.list.d/onprem-llm-debian-nonfree.sources"}
     assert result["install_packages"] == ["nvidia-smi", "nvidia-persistenced", "libcuda1", "libnvidia-ml1",
-                                          "nvidia-kernel-support", "firmware-nvidia-gsp", "nvidia-open-kernel-dkms"]
+                                          "nvidia-kernel-support"] + modules
     assert result["kernel_packages"] == ["linux-headers-%s" % HOSTS[host]["kernel"]]
     assert result["hold_method"] == "apt_mark_hold"
     assert result["hold_packages"] == result["install_packages"]
@@ -108,6 +110,13 @@ def test_debian_archive(host, branch, codename):
                                    "priority": 1001}]
     assert result["initramfs_command"] == ["update-initramfs", "-u", "-k", "all"]
     assert result["fabricmanager"]["install"] is False
+
+
+def test_bookworm_open_modules_lag_so_auto_takes_proprietary_but_open_can_be_asked_for():
+    auto = plan("debian12", T4)
+    assert auto["flavour"] == "proprietary" and "lag its driver userspace" in auto["flavour_reason"]
+    asked = plan("debian12", T4, flavour="open")
+    assert asked["flavour"] == "open" and "nvidia-open-kernel-dkms" in asked["install_packages"]
 
 
 def test_debian_proprietary_for_pascal_has_no_gsp_firmware():
