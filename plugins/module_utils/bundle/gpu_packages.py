@@ -229,7 +229,7 @@ def plan_hosts(items, dists):
     ``dists``: the bundle's release names (bundle_apt_dists); a node on a release the bundle does
     not build raises BundleGpuError naming both.
     """
-    names = [d for d in dists]
+    names = list(dists)
     by_dist, hosts, outside = {}, [], []
     for item in items:
         planned = plan_host(item)
