@@ -9,11 +9,11 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.bundle import gpu_packages as _gpu
 
 
-def bundle_gpu_packages(nodes, dists=None):
-    if not isinstance(nodes, list):
-        raise AnsibleFilterError("bundle_gpu_packages expects a list of GPU nodes, got %s" % type(nodes).__name__)
+def bundle_gpu_packages(hosts, hostvars, defaults, platform, dists):
+    if not isinstance(hosts, list):
+        raise AnsibleFilterError("bundle_gpu_packages expects a list of GPU node names, got %s" % type(hosts).__name__)
     try:
-        return _gpu.plan_hosts(nodes, list(dists or []))
+        return _gpu.plan_hosts(_gpu.node_inputs(hosts, hostvars, defaults or {}, platform or {}), list(dists or []))
     except _gpu.BundleGpuError as exc:
         raise AnsibleFilterError("bundle: GPU node %s" % exc)
 

@@ -36,6 +36,16 @@ DEBIAN_COMPONENTS = ("contrib", "non-free", "non-free-firmware")
 UBUNTU_COMPONENTS = ("restricted", "multiverse")
 
 
+# The role variables the planners read, and the platform keys (as in ansible_facts).
+VARIABLES = ("nvidia_driver_branch", "nvidia_driver_version", "nvidia_driver_flavour", "nvidia_driver_source",
+             "nvidia_driver_repo_url", "nvidia_driver_local_repo_package", "nvidia_driver_compute_only",
+             "nvidia_driver_container_mode", "nvidia_driver_fabricmanager", "nvidia_driver_container_toolkit",
+             "nvidia_driver_container_toolkit_repo_url", "nvidia_driver_dcgm", "nvidia_driver_dcgm_exporter",
+             "cuda_versions", "cuda_default_version", "cuda_source", "cuda_profile", "cuda_compat",
+             "cuda_extra_packages")
+PLATFORM_KEYS = ("distribution", "distribution_major_version", "distribution_version", "architecture", "kernel")
+
+
 class BundleGpuError(ValueError):
     """A GPU node the bundle cannot plan; the message names the host and the variable."""
 
@@ -218,6 +228,30 @@ def _unique(items):
             seen.add(item)
             out.append(item)
     return out
+
+
+def node_inputs(hosts, hostvars, defaults, default_platform):
+    """plan_host items from the inventory.
+
+    A host's variables are its own (``hostvars``: group_vars, host_vars) over the roles' ``defaults``;
+    its platform is its ``bundle_gpu_platform``, else its cached facts, else ``default_platform``.
+    """
+    items = []
+    for host in hosts:
+        if host not in hostvars:
+            raise BundleGpuError("bundle_gpu_hosts names %s, which is not in the inventory." % host)
+        own = hostvars[host]
+        facts = own.get("ansible_facts") or {}
+        variables = dict((key, own[key] if key in own else defaults.get(key)) for key in VARIABLES)
+        if "bundle_gpu_platform" in own:
+            platform = own["bundle_gpu_platform"]
+        elif facts.get("distribution"):
+            platform = dict((key, facts.get(key)) for key in PLATFORM_KEYS)
+        else:
+            platform = default_platform
+        items.append({"host": host, "platform": dict(platform or {}), "gpu": dict(facts.get("onprem_gpu") or {}),
+                      "variables": dict((k, v) for k, v in variables.items() if v is not None)})
+    return items
 
 
 def plan_hosts(items, dists):

@@ -178,8 +178,12 @@ def gpu_generations(gpu_facts):
     return sorted(set(((g.get("architecture") or "unknown").lower().split() or ["unknown"])[0] for g in gpus))
 
 
-def choose_flavour(requested, archs, branch):
-    """(flavour, reason). Raises PlanError when no flavour can drive every GPU."""
+def choose_flavour(requested, archs, branch, open_unusable=None):
+    """(flavour, reason). Raises PlanError when no flavour can drive every GPU.
+
+    ``open_unusable``: why the package source's open modules cannot be installed (None: they can);
+    auto then takes the proprietary modules wherever those drive every GPU.
+    """
     legacy = [a for a in archs if a in LEGACY_ARCHS]
     must_open = [a for a in archs if a in OPEN_REQUIRED_ARCHS]
     if legacy and must_open:
@@ -204,6 +208,8 @@ def choose_flavour(requested, archs, branch):
         return "proprietary", "%s GPUs need the proprietary kernel modules" % "/".join(legacy)
     if must_open:
         return "open", "%s GPUs need the open kernel modules" % "/".join(must_open)
+    if open_unusable:
+        return "proprietary", open_unusable
     if archs and all(a in OPEN_CAPABLE_ARCHS for a in archs) and branch >= FIRST_OPEN_BRANCH:
         return "open", "every GPU is Turing or newer: open kernel modules (NVIDIA's recommendation)"
     if not archs:
@@ -460,12 +466,11 @@ def plan_driver(host, gpu_facts, options):
         raise PlanError("Kepler GPUs need branch 470, which no supported distribution or repository "
                         "still ships; this collection does not drive them.")
     check_branch_drives_gpus(branch, archs)
-    flavour, flavour_reason = choose_flavour(flavour_req, archs, branch)
-    if (flavour_req == "auto" and flavour == "open" and family_name == "Debian" and source == "distro"
-            and release in DEBIAN_OPEN_LAGS and not [a for a in archs if a in OPEN_REQUIRED_ARCHS]):
-        flavour, flavour_reason = "proprietary", (
-            "Debian %s's open kernel modules lag its driver userspace (apt cannot install them together): "
-            "the proprietary modules, Debian's default" % release)
+    open_unusable = None
+    if family_name == "Debian" and source == "distro" and release in DEBIAN_OPEN_LAGS:
+        open_unusable = ("Debian %s's open kernel modules lag its driver userspace (apt cannot install them "
+                         "together): the proprietary modules, Debian's default" % release)
+    flavour, flavour_reason = choose_flavour(flavour_req, archs, branch, open_unusable)
     container_mode = bool(options.get("container_mode"))
     kernel = host.get("kernel") or ""
 

@@ -3,17 +3,15 @@
 import pytest
 
 from ansible_collections.onprem.llm.plugins.module_utils.bundle import gpu_packages as gp
+from nvidia_hosts import gpus, platform
 
-BOOKWORM = {"distribution": "Debian", "distribution_major_version": "12", "distribution_version": "12.8",
-            "architecture": "x86_64"}
-TRIXIE = {"distribution": "Debian", "distribution_major_version": "13", "distribution_version": "13.1",
-          "architecture": "x86_64"}
-NOBLE = {"distribution": "Ubuntu", "distribution_major_version": "24", "distribution_version": "24.04",
-         "architecture": "x86_64"}
-ROCKY = {"distribution": "Rocky", "distribution_major_version": "9", "distribution_version": "9.4",
-         "architecture": "x86_64"}
-T4 = {"gpus": [{"name": "Tesla T4", "architecture": "Turing"}], "nvswitch": False}
-V100 = {"gpus": [{"name": "Tesla V100-SXM2-32GB", "architecture": "Volta"}], "nvswitch": False}
+# Platforms as the bundle knows them: from the inventory, no running kernel.
+BOOKWORM = platform("debian12", kernel=None)
+TRIXIE = platform("debian13", kernel=None)
+NOBLE = platform("ubuntu2404", architecture="x86_64", kernel=None)
+ROCKY = platform("rocky9", kernel=None)
+T4 = gpus("Turing")
+V100 = gpus("Volta")
 
 
 def node(platform, variables=None, gpu=None, host="g1"):
@@ -130,3 +128,22 @@ def test_a_release_the_bundle_does_not_build_is_refused():
                                             (True, True), (False, False), (None, None)])
 def test_container_mode_values(value, expected):
     assert gp._container_mode(value) is expected
+
+
+def test_node_inputs_take_own_variables_over_defaults_and_the_platform_in_order():
+    hostvars = {
+        "a": {"cuda_profile": "runtime", "unrelated": 1},
+        "b": {"ansible_facts": {"distribution": "Debian", "distribution_major_version": "13",
+                                "distribution_version": "13.1", "architecture": "x86_64", "kernel": "6.12.48",
+                                "onprem_gpu": T4}},
+        "c": {"bundle_gpu_platform": TRIXIE, "ansible_facts": {"distribution": "Ubuntu"}},
+    }
+    items = gp.node_inputs(["a", "b", "c"], hostvars, {"cuda_profile": "toolkit", "nvidia_driver_branch": "auto",
+                                                       "nvidia_driver_sysfs_path": "/sys"}, BOOKWORM)
+    a, b, c = items
+    assert a["variables"] == {"cuda_profile": "runtime", "nvidia_driver_branch": "auto"}
+    assert a["platform"] == BOOKWORM and a["gpu"] == {}
+    assert b["platform"]["kernel"] == "6.12.48" and b["gpu"] == T4
+    assert c["platform"] == TRIXIE
+    with pytest.raises(gp.BundleGpuError, match="bundle_gpu_hosts names z, which is not in the inventory"):
+        gp.node_inputs(["z"], hostvars, {}, BOOKWORM)

@@ -9,14 +9,12 @@ import pytest
 
 from ansible_collections.onprem.llm.plugins.module_utils.nvidia.cuda_plan import forbidden_packages, plan_cuda
 from ansible_collections.onprem.llm.plugins.module_utils.nvidia.driver_plan import PlanError
+from nvidia_hosts import HOSTS, platform
 
-UBUNTU = {"distribution": "Ubuntu", "distribution_major_version": "24", "distribution_version": "24.04",
-          "architecture": "x86_64"}
-ROCKY = {"distribution": "Rocky", "distribution_major_version": "9", "distribution_version": "9.6",
-         "architecture": "x86_64"}
-TRIXIE = {"distribution": "Debian", "distribution_major_version": "13", "distribution_version": "13.1",
-          "architecture": "x86_64"}
-BOOKWORM = dict(TRIXIE, distribution_major_version="12", distribution_version="12.15")
+UBUNTU = platform("ubuntu2404", architecture="x86_64")
+ROCKY = HOSTS["rocky9"]
+TRIXIE = HOSTS["debian13"]
+BOOKWORM = HOSTS["debian12"]
 H100_570 = {"driver_version": "570.133.20", "gpus": [{"name": "NVIDIA H100 80GB HBM3"}]}
 RTX_570 = {"driver_version": "570.133.20", "gpus": [{"name": "NVIDIA GeForce RTX 4090"}]}
 

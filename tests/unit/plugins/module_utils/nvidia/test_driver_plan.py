@@ -9,29 +9,7 @@ import pytest
 
 from ansible_collections.onprem.llm.plugins.module_utils.nvidia import driver_plan as dp
 from ansible_collections.onprem.llm.plugins.module_utils.nvidia.driver_plan import PlanError, plan_driver
-
-HOSTS = {
-    "debian12": {"distribution": "Debian", "distribution_major_version": "12", "distribution_version": "12.15",
-                 "architecture": "x86_64", "kernel": "6.1.0-40-amd64"},
-    "debian13": {"distribution": "Debian", "distribution_major_version": "13", "distribution_version": "13.1",
-                 "architecture": "x86_64", "kernel": "6.12.48+deb13-amd64"},
-    "ubuntu2204": {"distribution": "Ubuntu", "distribution_major_version": "22", "distribution_version": "22.04",
-                   "architecture": "x86_64", "kernel": "5.15.0-151-generic"},
-    "ubuntu2404": {"distribution": "Ubuntu", "distribution_major_version": "24", "distribution_version": "24.04",
-                   "architecture": "aarch64", "kernel": "6.8.0-85-generic-64k"},
-    "rhel8": {"distribution": "RedHat", "distribution_major_version": "8", "distribution_version": "8.10",
-              "architecture": "x86_64", "kernel": "4.18.0-553.el8_10.x86_64"},
-    "rocky9": {"distribution": "Rocky", "distribution_major_version": "9", "distribution_version": "9.6",
-               "architecture": "x86_64", "kernel": "5.14.0-570.el9.x86_64"},
-    "rhel10": {"distribution": "RedHat", "distribution_major_version": "10", "distribution_version": "10.0",
-               "architecture": "x86_64", "kernel": "6.12.0-55.el10.x86_64"},
-}
-
-
-def gpus(*archs, nvswitch=False):
-    return {"nvswitch": nvswitch, "in_container": False,
-            "gpus": [{"name": "GPU %s" % a, "architecture": a} for a in archs]}
-
+from nvidia_hosts import HOSTS, gpus
 
 T4 = gpus("turing")
 A100X8 = gpus(*["ampere"] * 8, nvswitch=True)
@@ -115,6 +93,9 @@ def test_debian_archive(host, branch, codename, flavour, modules):
 def test_bookworm_open_modules_lag_so_auto_takes_proprietary_but_open_can_be_asked_for():
     auto = plan("debian12", T4)
     assert auto["flavour"] == "proprietary" and "lag its driver userspace" in auto["flavour_reason"]
+    # Blackwell has only open modules: still open (and the branch check refuses 535 for it anyway).
+    assert dp.choose_flavour("auto", ["blackwell"], 580, "lags")[0] == "open"
+    assert dp.choose_flavour("auto", ["turing"], 580, "lags") == ("proprietary", "lags")
     asked = plan("debian12", T4, flavour="open")
     assert asked["flavour"] == "open" and "nvidia-open-kernel-dkms" in asked["install_packages"]
 
