@@ -68,9 +68,10 @@ sanity: venv  ## ansible-test sanity on a copy at .../ansible_collections/onprem
 build: venv  ## build the collection tarball, check its contents, syntax-check onprem.llm.site from an install
 	tests/sanity/build-check.sh
 
-images: host-deps cache-dir  ## build the lab / Molecule node images (cached by recipe)
+images: host-deps venv  ## build the lab / Molecule node images (cached by recipe)
 	tests/lab/build-image.sh bookworm
 	tests/lab/build-image.sh trixie
+	tests/lab/build-vllm-image.sh
 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 	tests/molecule/run-scenarios.sh $(SCENARIO)
@@ -100,6 +101,8 @@ lab-destroy: venv  ## remove the lab containers and network (images stay cached)
 
 test-quick: unit lint  ## unit tests + lint (minutes)
 
-test: host-deps venv unit lint sanity build preflight-test molecule  ## everything CI runs (.ci/run)
+# Each part timed; the table of parts and scenarios ends the output and stays in tests/output/timings.txt.
+test: host-deps  ## everything CI runs (.ci/run), with a timing table at the end
+	tests/run-suite.sh venv images unit lint sanity build preflight-test molecule
 
 .PHONY: help cache-dir host-deps venv unit lint sanity build images preflight-test molecule lab lab-destroy test-quick test

@@ -259,7 +259,9 @@ class _BaseDouble(object):
     def start(self, host="127.0.0.1", port=0):
         self._server = _Server((host, port), _Handler)
         self._server.double = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hf-hub-double", daemon=True)
+        # A short poll interval: shutdown() waits up to one interval (0.5 s by default, per test).
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        name="hf-hub-double", daemon=True)
         self._thread.start()
         return self
 
@@ -321,7 +323,8 @@ class HubDouble(_BaseDouble):
         super(HubDouble, self).start(host, port)
         self._cdn_server = _Server((host, 0), _Handler)
         self._cdn_server.double = self
-        threading.Thread(target=self._cdn_server.serve_forever, name="hf-hub-double-cdn", daemon=True).start()
+        threading.Thread(target=self._cdn_server.serve_forever, kwargs={"poll_interval": 0.02},
+                         name="hf-hub-double-cdn", daemon=True).start()
         return self
 
     @property

