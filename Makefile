@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MOLECULE_GLOB := molecule/*/molecule.yml
 # Scenarios run MOLECULE_JOBS at a time (tests/molecule/run-scenarios.sh; logs in tests/output/).
 export MOLECULE_JOBS ?= 2
-# `make molecule SCENARIO=lab_node` runs one scenario; default: all of them.
+# `make molecule SCENARIO=gpu_preflight` runs one scenario; default: all of them.
 SCENARIO ?=
 LAB := -i inventories/lab
 # Host packages `make test` needs (Debian 12); installed only when missing.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # First install of the vLLM CPU build on a fresh bookworm node from a controller wheelhouse
-# (vllm_wheelhouse_src, the 0.32.0 CPU lock: about 150 files, 1 GB), with the vllm role of the
+# (vllm_wheelhouse_src, the 0.32.0 CPU lock: 147 files, 585 MB), with the vllm role of the
 # checkout given (default: this one). Prints the seconds of the whole role run and of its
 # wheelhouse transfer tasks, from Ansible's profile_tasks callback. Needs `make images` first.
 #   benchmarks/vllm_first_install.sh [CHECKOUT]

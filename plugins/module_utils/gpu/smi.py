@@ -45,13 +45,18 @@ def classify_failure(rc, stdout, stderr):
     return "nvidia_smi_failed", "nvidia-smi -q -x exited %s: %s" % (rc, said)
 
 
+# What nvidia-smi prints for a value it does not have. "Not Found": <cuda_version> of driver
+# 530.30.02 on a GeForce GTX 1070 (a capture published as test data; NVML had no CUDA version).
+ABSENT = ("", "N/A", "None", "[N/A]", "Not Found")
+
+
 def _text(element, path):
-    """Stripped text at ``path``; None when missing, empty, 'N/A' or 'None'."""
+    """Stripped text at ``path``; None when missing, empty, or one of nvidia-smi's placeholders."""
     found = element.find(path)
     if found is None or found.text is None:
         return None
     value = found.text.strip()
-    return None if value in ("", "N/A", "None", "[N/A]") else value
+    return None if value in ABSENT else value
 
 
 def _mib(text):

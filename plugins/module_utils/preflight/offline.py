@@ -40,7 +40,7 @@ ROLE_VARIABLES = {
     "nvidia_driver": ("nvidia_driver_source", "nvidia_driver_repo_url", "nvidia_driver_local_repo_package",
                       "nvidia_driver_debian_components", "nvidia_driver_debian_mirror",
                       "nvidia_driver_debian_security_mirror", "nvidia_driver_container_toolkit",
-                      "nvidia_driver_container_toolkit_repo_url"),
+                      "nvidia_driver_container_toolkit_repo_url", "nvidia_driver_epel_url"),
     "cuda": ("cuda_source", "cuda_repo_url"),
     "model_weights": ("model_weights_models", "model_weights_hf_endpoint", "model_weights_hf_install",
                       "model_weights_pip_extra_args", "model_weights_fanout", "model_weights_mirror_group",
@@ -93,6 +93,9 @@ def _nvidia_driver(values, os_family):
                          _text(values.get("nvidia_driver_debian_mirror"))))
         out.append(_item(role, "Debian security sources (nvidia_driver_debian_security_mirror)",
                          _text(values.get("nvidia_driver_debian_security_mirror"))))
+    if os_family == "RedHat" and _text(values.get("nvidia_driver_epel_url")):
+        out.append(_item(role, "EPEL repository for DKMS (nvidia_driver_epel_url)",
+                         _text(values.get("nvidia_driver_epel_url"))))
     if values.get("nvidia_driver_container_toolkit"):
         out.append(_item(role, "nvidia-container-toolkit repository",
                          _text(values.get("nvidia_driver_container_toolkit_repo_url")) or CONTAINER_TOOLKIT_BASE))

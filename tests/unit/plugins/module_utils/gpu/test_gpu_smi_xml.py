@@ -135,3 +135,15 @@ def test_unknown_failure_keeps_the_tool_words_and_exit_code():
 def test_argv_and_environment_are_fixed():
     assert smi.ARGV == ("-q", "-x")
     assert smi.ENVIRONMENT == {"LANGUAGE": "C", "LC_ALL": "C"}
+
+
+def test_not_found_cuda_version_is_null_not_a_string():
+    # As driver 530.30.02 printed it for a GTX 1070 (header of a published capture).
+    text = ('<?xml version="1.0" ?>\n<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">\n<nvidia_smi_log>\n'
+            '\t<driver_version>530.30.02</driver_version>\n\t<cuda_version>Not Found</cuda_version>\n'
+            '\t<attached_gpus>1</attached_gpus>\n\t<gpu id="00000000:09:00.0">\n'
+            '\t\t<product_name>NVIDIA GeForce GTX 1070</product_name>\n'
+            '\t\t<product_architecture>Pascal</product_architecture>\n\t</gpu>\n</nvidia_smi_log>\n')
+    result = smi.parse_xml(text)
+    assert (result["driver_version"], result["cuda_version"]) == ("530.30.02", None)
+    assert result["gpus"][0]["name"] == "NVIDIA GeForce GTX 1070"

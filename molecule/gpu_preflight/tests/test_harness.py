@@ -1,4 +1,5 @@
-"""Verify the harness: each node booted systemd, carries its profile's GPU double, and converged.
+"""Verify the harness: each node booted systemd, carries its profile's GPU double, and converged
+(the first play of converge.yml).
 
 Expectations come from the double's own profile.json on the node (written by
 tests/doubles/make_gpu_profile.py from gpu_profiles.yml), so new profiles need no edits here.

@@ -1,4 +1,4 @@
-"""Verify molecule/vllm_gpu_plan: the plan the vllm role wrote on an 8x A100 node, and that it
+"""Verify the vllm plan-only node of molecule/gpu_preflight: the plan the vllm role wrote on an 8x A100 node, and that it
 installed nothing."""
 
 import hashlib
@@ -9,7 +9,7 @@ import yaml
 
 LOCKS = Path(__file__).resolve().parents[3] / "roles" / "vllm" / "files" / "locks"
 
-testinfra_hosts = ["v-gpu1"]
+testinfra_hosts = ["bookworm-a100x8"]
 
 
 @pytest.fixture(scope="module")
