@@ -13,6 +13,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MOLECULE_GLOB := molecule/*/molecule.yml
 # Scenarios run MOLECULE_JOBS at a time (tests/molecule/run-scenarios.sh; logs in tests/output/).
 export MOLECULE_JOBS ?= 2
+# Molecule's podman connection runs six podman calls per task; this podman answers `exec` and
+# `mount` through nsenter and passes everything else on (tests/molecule/podman-nsenter/podman).
+export MOLECULE_PODMAN_EXECUTABLE ?= $(CURDIR)/tests/molecule/podman-nsenter/podman
 # `make molecule SCENARIO=gpu_preflight` runs one scenario; default: all of them.
 SCENARIO ?=
 LAB := -i inventories/lab
