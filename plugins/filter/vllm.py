@@ -1,13 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind the vllm role: instance validation and plans, lock selection, pip sources, Ray cluster plan."""
+"""Filters behind the vllm role: instance validation and plans, lock selection, pip sources, Ray cluster plan,
+the wheelhouse archive."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import instances as _inst
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import ray as _ray
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import wheelhouse as _wheelhouse
 
 
 def vllm_instance_problems(instances, gpu=None, models=None, variant="cpu", var="vllm_instances"):
@@ -43,6 +45,13 @@ def vllm_ray_plan(facts_by_host, hosts=None, head="", interface="", port=6379, p
                              interfaces or {})
 
 
+def vllm_wheelhouse_archive(files, src, archive_dir):
+    try:
+        return _wheelhouse.archive_plan(files, src, archive_dir)
+    except ValueError as exc:
+        raise AnsibleFilterError("vllm: %s" % exc)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -51,4 +60,5 @@ class FilterModule(object):
             "vllm_select_lock": vllm_select_lock,
             "vllm_pip_source_args": vllm_pip_source_args,
             "vllm_ray_plan": vllm_ray_plan,
+            "vllm_wheelhouse_archive": vllm_wheelhouse_archive,
         }
