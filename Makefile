@@ -5,7 +5,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-VENV_STAMP := $(VENV)/.stamp-$(shell cat requirements/tools.txt requirements/constraints.txt | sha256sum | cut -c1-16)
+# Downloads and built artifacts (debs, wheelhouses, doubles, tool venvs) are cached per machine,
+# not per checkout, so a fresh clone (CI) reuses them; every cache inside is keyed by its recipe.
+CACHE_DIR ?= /var/cache/onprem-llm
+# The tools venv is built once per machine and requirements, under the cache, and ./.venv links to
+# it: a fresh clone starts in a second instead of a minute of pip. Its scripts name the cache path.
+VENV_KEY := $(shell cat requirements/tools.txt requirements/constraints.txt | sha256sum | cut -c1-16)
+VENV_CACHED := $(CACHE_DIR)/venvs/tools-$(VENV_KEY)
 
 # Tools (molecule -> ansible-playbook, pytest, ansible-inventory) must come from the venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
@@ -43,19 +49,23 @@ host-deps:  ## apt-get install what the lab and tests need (root; only missing p
 	echo "installing host packages: $$missing"; \
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
 
-# Downloads and built artifacts (debs, wheelhouses, doubles, tool venvs) are cached per machine,
-# not per checkout, so a fresh clone (CI) reuses them; every cache inside is keyed by its recipe.
-CACHE_DIR ?= /var/cache/onprem-llm
 cache-dir:
 	@[ -e .cache ] || { mkdir -p $(CACHE_DIR) && ln -s $(CACHE_DIR) .cache; }
 
-$(VENV_STAMP): requirements/tools.txt requirements/constraints.txt | cache-dir
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements/tools.txt -c requirements/constraints.txt
-	rm -f $(VENV)/.stamp-*; touch $@
-
-venv: $(VENV_STAMP)  ## create ./.venv with the pinned tools
+# Built under a lock (two checkouts may start at once) and marked complete only at the end, so an
+# interrupted build is redone; the link is swapped last.
+venv: | cache-dir  ## ./.venv -> the pinned tools' venv, built once per machine under $(CACHE_DIR)/venvs
+	@if [ ! -e $(VENV_CACHED)/.complete ]; then \
+	  mkdir -p $(CACHE_DIR)/venvs && exec 9>$(CACHE_DIR)/venvs/.lock && flock 9 && \
+	  if [ ! -e $(VENV_CACHED)/.complete ]; then \
+	    echo "building the tools venv $(VENV_CACHED)"; rm -rf $(VENV_CACHED) && \
+	    $(PYTHON) -m venv $(VENV_CACHED) && \
+	    $(VENV_CACHED)/bin/pip install -q --upgrade pip && \
+	    $(VENV_CACHED)/bin/pip install -q -r requirements/tools.txt -c requirements/constraints.txt && \
+	    touch $(VENV_CACHED)/.complete; \
+	  fi; \
+	fi
+	@[ "$$(readlink $(VENV) 2>/dev/null)" = $(VENV_CACHED) ] || { rm -rf $(VENV) && ln -s $(VENV_CACHED) $(VENV); }
 
 unit: venv  ## pytest unit tests (quick loop)
 	$(BIN)/python -m pytest -q tests/unit

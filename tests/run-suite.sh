@@ -31,8 +31,8 @@ total=$(($(date +%s) - suite_start))
   awk -F'\t' 'NR > 1 { printf "  %-16s %6d s  %s\n", $1, $2, $3 }' "$tsv"
   if [[ -s $summary ]]; then
     echo "Molecule scenarios (wall time of each; they run MOLECULE_JOBS at a time):"
-    sed -E 's/^(PASS|FAIL) ([a-z0-9_]+) \(([0-9]+) s.*/\3 \2 \1/' "$summary" | sort -rn \
-      | awk '{ printf "  %-16s %6d s  %s\n", $2, $1, $3 }'
+    sed -E 's/^(PASS|FAIL) ([a-z0-9_]+) \(([0-9]+) s[^)]*\)( - ([^-]*[^ -]))?.*/\3\t\2\t\1\t\5/' "$summary" \
+      | sort -rn | awk -F'\t' '{ printf "  %-16s %6d s  %s\n", $2, $1, $3; if ($4 != "") print "      " $4 }'
   fi
   printf '  %-16s %6d s  (%d min %02d s)\n' total "$total" $((total / 60)) $((total % 60))
 } | tee "$table"

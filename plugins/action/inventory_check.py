@@ -30,6 +30,7 @@ from ansible_collections.onprem.llm.plugins.module_utils.preflight.inventory imp
     TemplateIssue,
     fit_problems,
     host_problems,
+    value_problems_of,
 )
 from ansible_collections.onprem.llm.plugins.module_utils.weights.catalog import CatalogError, load_catalog_cached
 from ansible_collections.onprem.llm.plugins.module_utils.weights.sizing import plan
@@ -41,8 +42,9 @@ _UNDEFINED_RE = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")
 _LATE_RE = re.compile(r"\b(ansible_facts|hostvars|ansible_[a-z0-9_]+|onprem_gpu|onprem_models|vllm_plan)\b")
 
 ARGUMENT_SPEC = {
-    "checks": {"type": "str", "choices": ["inventory", "gpu_fit"], "default": "inventory"},
+    "checks": {"type": "str", "choices": ["inventory", "gpu_fit", "values"], "default": "inventory"},
     "hosts": {"type": "list", "elements": "str"},
+    "roles": {"type": "list", "elements": "str", "default": []},
     "gpu_facts": {"type": "dict"},
 }
 
@@ -102,6 +104,9 @@ class ActionModule(ActionBase):
         if args["checks"] == "gpu_fit":
             problems = self._gpu_fit(catalogue, args, task_vars)
             checked = [task_vars.get("inventory_hostname")]
+        elif args["checks"] == "values":
+            problems = self._values(catalogue, args, task_vars)
+            checked = [task_vars.get("inventory_hostname")]
         else:
             checked = args.get("hosts") or list((task_vars.get("groups") or {}).get("all") or [])
             problems = []
@@ -109,7 +114,11 @@ class ActionModule(ActionBase):
                 problems += self._host(host, catalogue, task_vars)
         result["problems"] = problems
         result["hosts"] = checked
-        if problems:
+        if problems and args["checks"] == "values":
+            result["failed"] = True
+            result["msg"] = "The settings of %s have %d problem(s); nothing was changed. Fix them and run again:\n%s" % (
+                ", ".join(args["roles"]), len(problems), "\n".join("- %s" % p for p in problems))
+        elif problems:
             result["failed"] = True
             result["msg"] = "The inventory has %d problem(s); nothing was changed. Fix them and run again:\n%s" % (
                 len(problems), "\n".join("- %s" % p for p in problems))
@@ -131,6 +140,21 @@ class ActionModule(ActionBase):
                 values[name] = resolve(templar, raw[name], name, issues)
         groups = list(raw.get("group_names") or [])
         return host_problems(host, values, groups, catalogue, issues)
+
+    def _values(self, catalogue, args, task_vars):
+        """A role's own guard: the value rules for the variables of ``roles`` as the role sees them
+        (play vars, role params and defaults included), on the host the task runs for."""
+        host = task_vars.get("inventory_hostname")
+        roles = set(args["roles"])
+        unknown = sorted(roles - set(filter(None, (catalogue.role_of(n) for n in catalogue.options))))
+        if unknown:
+            return ["%s: roles %s are not roles of onprem.llm" % (host, ", ".join(unknown))]
+        values, issues = {}, []
+        for name in sorted(catalogue.options):
+            if catalogue.role_of(name) in roles and name in task_vars:
+                values[name] = resolve(self._templar, task_vars[name], name, issues)
+        problems = [issue.sentence() for issue in issues] + value_problems_of(values, roles, catalogue, issues)
+        return ["%s: %s" % (host, problem) for problem in problems]
 
     def _gpu_fit(self, catalogue, args, task_vars):
         host = task_vars.get("inventory_hostname")

@@ -27,6 +27,15 @@ description:
   - With O(checks=gpu_fit), run on each host after M(onprem.llm.gpu_facts), it sizes every vLLM
     instance whose model is in C(data/models.yml) against the GPUs assigned to it (its C(gpus), else
     all of the host's) with the C(onprem.llm.model_fit) rules, and fails when the model does not fit.
+  - Every check mode also applies the value rules C(rules) of C(data/inventory_variables.yml) - ports
+    from 1 to 65535, names safe for systemd units, file names and URLs, absolute paths, release pins,
+    Hugging Face repository ids, host:port, URLs - plus C(null) for a setting that has a default, a
+    vLLM instance on a non-loopback address without an API key, tensor parallelism larger than the
+    GPUs an instance lists, C(extra_args) that would override what the role sets, and gateway clients
+    (none, a key shorter than 16 characters, two clients with one key).
+  - With O(checks=values), run by each role as its first task, it applies those rules to the
+    variables of O(roles) as the role sees them (play variables, role parameters and defaults
+    included), so a role used outside C(site.yml) refuses the same values.
   - Templates that read facts or other hosts (C(ansible_facts), C(hostvars)) are not resolved by
     O(checks=inventory); secrets (C(no_log) options, names with key/token/password/secret) are
     never shown.
@@ -41,9 +50,15 @@ options:
     description:
       - V(inventory) checks the variables of O(hosts) on the controller.
       - V(gpu_fit) checks the current host's vLLM instances against its GPU facts.
+      - V(values) checks the value rules for the variables of O(roles) on the current host.
     type: str
-    choices: [inventory, gpu_fit]
+    choices: [inventory, gpu_fit, values]
     default: inventory
+  roles:
+    description: Roles whose variables O(checks=values) checks, e.g. V([vllm]).
+    type: list
+    elements: str
+    default: []
   hosts:
     description: Inventory hosts to check with O(checks=inventory); default all of them.
     type: list
@@ -64,6 +79,11 @@ EXAMPLES = r"""
 - name: Only two hosts
   onprem.llm.inventory_check:
     hosts: [gpu1, gpu2]
+
+- name: A role's own guard, before its first change
+  onprem.llm.inventory_check:
+    checks: values
+    roles: [vllm]
 
 - name: After onprem.llm.gpu_preflight, check that each model fits its GPUs
   onprem.llm.inventory_check:

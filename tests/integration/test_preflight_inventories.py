@@ -195,7 +195,53 @@ CASES = [
      [GPU, "vllm_allow_cpu must be a boolean, got the string 'no'"], ("--limit", GPU)),
     ("cpu-host-without-cpu-build", _set(_cpu, "vllm_allow_cpu", False),
      [CPU, "vllm_instances: this host has no NVIDIA GPU", "vllm_allow_cpu: true"]),
+    # Value rules (plugins/module_utils/preflight/rules.py, data/inventory_variables.yml "rules"): one
+    # case per kind of rule, each with a value users write by mistake.
+    # Numbers out of range, nulls.
+    ("port-zero", _instance(_gpu, 0, "port", 0), [GPU, "vllm_instances[0] (chat).port must be a TCP port from 1 to 65535, got 0"]),
+    ("gateway-port-negative", _gateway("gateway_port", -1), [CPU, "gateway_port must be a TCP port from 1 to 65535, got -1"]),
+    ("ollama-port-too-high", _set(_gpu, "ollama_host", "127.0.0.1:70000"),
+     [GPU, "ollama_host must be host:port with a port from 1 to 65535", "'127.0.0.1:70000'"]),
+    ("ollama-port-word", _set(_gpu, "ollama_host", "127.0.0.1:http"), [GPU, "ollama_host must be host:port", "'127.0.0.1:http'"]),
+    ("timeout-zero", _set(_cpu, "vllm_start_timeout", 0), [CPU, "vllm_start_timeout must be a whole number of at least 1"]),
+    ("null-for-a-default", _set(_cpu, "vllm_start_timeout", None),
+     [CPU, "vllm_start_timeout is null but has a default (600); remove the line"]),
+    ("tensor-parallel-over-listed-gpus", _instance(_gpu, 0, "tensor_parallel_size", 2),
+     [GPU, "vllm_instances[0] (chat): tensor_parallel_size 2 x pipeline_parallel_size 1 needs 2 GPUs but gpus lists 1"]),
+    # Names that end up in unit names, file names and URLs.
+    ("instance-name-injection", _instance(_cpu, 0, "name", "tiny;reboot"),
+     [CPU, "vllm_instances[0] (tiny;reboot).name must be 1-64 characters", "systemd unit name"]),
+    ("instance-name-traversal", _instance(_cpu, 0, "name", "../../etc"), [CPU, "vllm_instances[0] (../../etc).name must be"]),
+    ("model-name-space", _gpu_model("llama 3", "llama-3.2-1b-instruct", "meta-llama/Llama-3.2-1B-Instruct"),
+     [GPU, "model_weights_models[0] (llama 3).name must be 1-64 characters of lower-case letters"]),
+    ("ollama-model-name", _set(_gpu, "ollama_models", [{"name": "tiny llama"}]),
+     [GPU, "ollama_models[0] (tiny llama).name must be an Ollama model name"]),
+    ("service-account-name", _set(_cpu, "vllm_user", "vLLM user"), [CPU, "vllm_user must be a system account name"]),
+    # Paths.
+    ("relative-model-root", _set(_cpu, "model_weights_root", "models"),
+     [CPU, "model_weights_root must be an absolute, normalised path", "'models'"]),
+    ("relative-config-dir", _set(_gpu, "vllm_config_dir", "etc/onprem-llm/vllm"), [GPU, "vllm_config_dir must be an absolute"]),
+    # Shapes: repository ids, pins, branches, URLs.
+    ("repo-id-without-owner", _gpu_model("llama-3.2-1b", "llama-3.2-1b-instruct", "Llama-3.2-1B-Instruct"),
+     [GPU, "model_weights_models[0] (llama-3.2-1b).repo_id must be a Hugging Face repository id, owner/name"]),
+    ("ollama-version-latest", _set(_gpu, "ollama_version", "latest"), [GPU, "ollama_version must pin a release", "'latest'"]),
+    ("driver-branch-word", _set(_gpu, "nvidia_driver_branch", "newest"), [GPU, "nvidia_driver_branch must be auto or a driver branch"]),
+    ("index-url-not-a-url", _set(_gpu, "vllm_pip_index_url", "pypi.corp.example/simple"),
+     [GPU, "vllm_pip_index_url must be an http://, https:// or file:// URL"]),
+    # Security settings.
+    ("public-address-without-key", _instance(_cpu, 0, "host", "0.0.0.0"),
+     [CPU, "vllm_instances[0] (tiny): host 0.0.0.0 is not loopback, so api_key is required"]),
+    ("extra-args-override-port", _instance(_gpu, 0, "extra_args", {"port": 9000}),
+     [GPU, "vllm_instances[0] (chat): extra_args may not set port"]),
+    ("gateway-without-clients", _gateway("gateway_api_keys", []), [CPU, "gateway_api_keys must list at least one"]),
+    ("gateway-short-key", _gateway("gateway_api_keys", [{"client": "ops", "key": "short-key"}]),
+     [CPU, "gateway_api_keys[0] (ops): key must be 16-256 characters"]),
+    ("gateway-shared-key", _gateway("gateway_api_keys", [{"client": "ops", "key": "{{ vault_gateway_key_ops }}"},
+                                                         {"client": "ci", "key": "{{ vault_gateway_key_ops }}"}]),
+     [CPU, "gateway_api_keys[1] (ci): key is the same as gateway_api_keys[0]'s"]),
 ]
+# Values the output must never show (the secrets of the cases above).
+NEVER_SHOWN = ("short-key", "test-gateway-key-not-secret", "test-vllm-key-not-secret")
 
 
 def _run(argv, check=True, timeout=600, env=None):
@@ -227,8 +273,13 @@ def _write_inventory(directory, files):
     return directory
 
 
+# `podman exec` through nsenter (tests/molecule/podman-nsenter/podman): the same command in the
+# container's namespaces without a podman process, twice per case.
+PODMAN_EXEC = str(ROOT / "tests" / "molecule" / "podman-nsenter" / "podman")
+
+
 def _changed_files(node):
-    found = _run(["podman", "exec", node, "find", "/", "-xdev", "(", "-newer", MARKER, "-o", "-cnewer", MARKER, ")",
+    found = _run([PODMAN_EXEC, "exec", node, "find", "/", "-xdev", "(", "-newer", MARKER, "-o", "-cnewer", MARKER, ")",
                   "-not", "-path", "/tmp", "-not", "-path", "/root/.ansible", "-not", "-path", "/root/.ansible/*"]).stdout
     return sorted(line for line in found.splitlines() if line)
 
@@ -315,7 +366,7 @@ def test_good_inventory_passes_preflight(nodes, tmp_path):
 
 
 def test_matrix_has_enough_cases():
-    assert len(CASES) >= 20
+    assert len(CASES) >= 50
     assert len({case[0] for case in CASES}) == len(CASES)
 
 
@@ -330,4 +381,6 @@ def test_bad_inventory_is_rejected_before_any_change(nodes, tmp_path, change, ex
     assert "The inventory has" in output and "nothing was changed" in output, output
     for words in expected:
         assert words in output, "%r not in the output:\n%s" % (words, output)
+    for secret in NEVER_SHOWN:
+        assert secret not in output, "a secret value is in the output:\n%s" % output
     _assert_nothing_changed(proc, nodes)

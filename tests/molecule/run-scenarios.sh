@@ -30,13 +30,20 @@ for w in "${wanted[@]}"; do
 done
 
 run_one() {
-  local name=$1 log="$2/$1.log" start rc=0
+  # xargs starts a new bash: without pipefail the log pipe would hide molecule's status.
+  set -o pipefail
+  local name=$1 log="$2/$1.log" start rc=0 start_s=$SECONDS steps
   start=$(date +%s)
-  molecule --base-config molecule/default/config.yml test --scenario-name "$name" >"$log" 2>&1 || rc=$?
+  # Each log line starts with the seconds since the scenario started, so the log shows where the
+  # time went; the summary line names each step's share (steps.awk).
+  molecule --base-config molecule/default/config.yml test --scenario-name "$name" 2>&1 \
+    | while IFS= read -r line; do printf '%5d %s\n' $((SECONDS - start_s)) "$line"; done >"$log" \
+    || rc=$?
+  steps=$(awk -f tests/molecule/steps.awk "$log")
   if ((rc == 0)); then
-    echo "PASS $name ($(($(date +%s) - start)) s) - log: $log" | tee -a "$2/summary.txt"
+    echo "PASS $name ($(($(date +%s) - start)) s) - $steps - log: $log" | tee -a "$2/summary.txt"
   else
-    echo "FAIL $name ($(($(date +%s) - start)) s, rc=$rc)" >>"$2/summary.txt"
+    echo "FAIL $name ($(($(date +%s) - start)) s, rc=$rc) - $steps" >>"$2/summary.txt"
     echo "FAIL $name ($(($(date +%s) - start)) s, rc=$rc) - log follows"
     cat "$log"
     echo "FAIL $name - end of log"

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import fnmatch
 
-DATA_KEYS = ("prefixes", "variables", "facts", "patterns", "renamed", "ports")
+from ansible_collections.onprem.llm.plugins.module_utils.preflight.rules import FORMATS
+
+DATA_KEYS = ("prefixes", "variables", "facts", "patterns", "renamed", "ports", "rules", "free_text")
 PORT_KEYS = ("var", "groups", "label", "port_key", "address_key", "default_address", "address_var",
              "format", "default_port", "when")
 
@@ -26,13 +28,19 @@ class CatalogueError(ValueError):
 class Catalogue(object):
     """Known variables (name -> spec), prefixes, facts, patterns, renames and port sources."""
 
-    def __init__(self, options, prefixes, facts=(), patterns=(), renamed=None, ports=()):
+    def __init__(self, options, prefixes, facts=(), patterns=(), renamed=None, ports=(), rules=None):
         self.options = dict(options)
         self.prefixes = tuple(sorted(set(prefixes), key=lambda p: (-len(p), p)))
         self.facts = frozenset(facts)
         self.patterns = tuple(patterns)
         self.renamed = dict(renamed or {})
         self.ports = list(ports)
+        self.rules = dict(rules or {})
+        self.free_text = {}
+
+    def role_of(self, name):
+        """The role that declares ``name`` (None for collection-wide variables and unknown names)."""
+        return (self.options.get(name) or {}).get("_role")
 
     def owns(self, name):
         """True when ``name`` carries one of the collection's prefixes (and is not internal)."""
@@ -56,7 +64,7 @@ def _data_problems(data):
     for key in sorted(set(data) - set(DATA_KEYS)):
         problems.append("unknown key %s (known: %s)" % (key, ", ".join(DATA_KEYS)))
     for key, kind in (("prefixes", list), ("variables", dict), ("facts", list), ("patterns", list),
-                      ("renamed", dict), ("ports", list)):
+                      ("renamed", dict), ("ports", list), ("rules", dict), ("free_text", dict)):
         if data.get(key) is not None and not isinstance(data[key], kind):
             problems.append("%s must be a %s" % (key, "list" if kind is list else "mapping"))
     for name, spec in (data.get("variables") or {}).items() if isinstance(data.get("variables"), dict) else []:
@@ -77,6 +85,9 @@ def _data_problems(data):
             problems.append("ports[%d]: when must be a mapping or a list of mappings" % i)
         if entry.get("format", "int") not in ("int", "host_port", "list"):
             problems.append("ports[%d]: format must be int, host_port or list" % i)
+    for path, fmt in (data.get("rules") or {}).items() if isinstance(data.get("rules"), dict) else []:
+        if fmt not in FORMATS:
+            problems.append("rules.%s: unknown format %s (known: %s)" % (path, fmt, ", ".join(sorted(FORMATS))))
     return problems
 
 
@@ -97,14 +108,17 @@ def build_catalogue(role_specs, data):
         entry = dict(spec)
         entry["_role"] = None
         options.setdefault(name, entry)
-    return Catalogue(
+    catalogue = Catalogue(
         options,
         prefixes,
         facts=data.get("facts") or (),
         patterns=data.get("patterns") or (),
         renamed=data.get("renamed") or {},
         ports=data.get("ports") or (),
+        rules=data.get("rules") or {},
     )
+    catalogue.free_text = dict(data.get("free_text") or {})
+    return catalogue
 
 
 def role_specs_from_documents(documents):

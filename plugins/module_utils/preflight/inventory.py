@@ -20,6 +20,11 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.onprem.llm.plugins.module_utils.preflight.rules import (
+    null_problems,
+    rule_problems,
+    security_problems,
+)
 from ansible_collections.onprem.llm.plugins.module_utils.preflight.typecheck import (
     did_you_mean,
     is_secret,
@@ -243,10 +248,32 @@ def serving_problems(values, groups, catalogue):
     return problems
 
 
+# The roles a host's groups run, for the rules between settings (security_problems).
+GROUP_ROLES = {"vllm_servers": "vllm", "vllm_ray_nodes": "vllm", "gateway": "gateway",
+               "ollama_servers": "ollama", "model_mirror": "model_weights"}
+
+
+def value_problems_of(values, roles, catalogue, issues=()):
+    """The value rules (rules.py) for templated ``values``: formats and ranges of every variable the
+    catalogue's rules name, nulls that would hide a default, and the rules between settings of
+    ``roles``. Variables with a type problem are left to variable_problems (one message each), those
+    that could not be templated (``issues``: their leaves are None, not values) to the issue."""
+    broken = set(re.split(r"[.\[]", issue.path, maxsplit=1)[0] for issue in issues)
+    typed = dict((name, value) for name, value in values.items()
+                 if name not in broken and catalogue.owns(name) and catalogue.known(name)
+                 and not variable_problems({name: value}, catalogue))
+    problems = null_problems(typed, catalogue)
+    problems += rule_problems(typed, catalogue.rules)
+    problems += security_problems(typed, roles, catalogue.default)
+    return problems
+
+
 def host_problems(host, values, groups, catalogue, issues=()):
     """Every problem of one host, each sentence starting with the host name."""
     problems = [issue.sentence() for issue in issues]
     problems += variable_problems(values, catalogue)
+    problems += value_problems_of(values, set(GROUP_ROLES[g] for g in groups or () if g in GROUP_ROLES),
+                                  catalogue, issues)
     problems += port_problems(values, groups, catalogue)
     problems += serving_problems(values, groups, catalogue)
     return ["%s: %s" % (host, problem) for problem in problems]

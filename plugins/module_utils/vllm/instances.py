@@ -125,13 +125,7 @@ def instance_problems(instances, gpu_fact=None, models=None, variant="cpu", var=
             problems.append("%s: model %r is not staged on this host (onprem_models has: %s); run "
                             "onprem.llm.model_weights first or set model_path"
                             % (where, inst["model"], ", ".join(sorted(models or {})) or "nothing"))
-        host = inst.get("host") or "127.0.0.1"
-        if not _is_loopback(host) and not inst.get("api_key"):
-            problems.append("%s: host %s is not loopback, so api_key is required (vLLM's --api-key guards "
-                            "only /v1; put an authenticating proxy in front as well)" % (where, host))
-        gmu = inst.get("gpu_memory_utilization")
-        if gmu is not None and not 0 < float(gmu) <= 1:
-            problems.append("%s: gpu_memory_utilization must be in (0, 1] (got %s)" % (where, gmu))
+        problems += instance_rule_problems(inst, where)
         if not gpu_host:
             for key in GPU_ONLY_KEYS:
                 if inst.get(key):
@@ -142,19 +136,51 @@ def instance_problems(instances, gpu_fact=None, models=None, variant="cpu", var=
             visible = len(uuids) if inst.get("gpus") else len(_gpu_list(gpu_fact))
             tp = inst.get("tensor_parallel_size") or 1
             pp = inst.get("pipeline_parallel_size") or 1
-            if not inst.get("ray") and tp * pp > visible:
+            # With gpus listed, instance_rule_problems compares against the list already.
+            if not inst.get("ray") and not inst.get("gpus") and tp * pp > visible:
                 problems.append("%s: tensor_parallel_size %d x pipeline_parallel_size %d needs %d GPUs, %d visible"
                                 % (where, tp, pp, tp * pp, visible))
-        for key in (inst.get("extra_args") or {}):
-            opt = option_name(key).lstrip("-")
-            if not _OPTION_RE.match(opt):
-                problems.append("%s: extra_args key %r is not a long option name" % (where, key))
-            elif opt in MANAGED_OPTIONS:
-                problems.append("%s: extra_args may not set %s (use the instance key%s)"
-                                % (where, opt, " api_key" if opt == "api-key" else ""))
-        for key in (inst.get("env") or {}):
-            if not _ENV_RE.match(str(key)):
-                problems.append("%s: env key %r is not a valid variable name" % (where, key))
+    return problems
+
+
+def _count(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def instance_rule_problems(inst, where):
+    """The checks of one instance that need no facts: the preflight runs them for every host before
+    anything changes (onprem.llm.inventory_check), the role again through instance_problems."""
+    problems = []
+    host = inst.get("host") or "127.0.0.1"
+    if not _is_loopback(host) and not inst.get("api_key"):
+        problems.append("%s: host %s is not loopback, so api_key is required (vLLM's --api-key guards "
+                        "only /v1; put an authenticating proxy in front as well)" % (where, host))
+    gmu = inst.get("gpu_memory_utilization")
+    if gmu is not None and (isinstance(gmu, bool) or not isinstance(gmu, (int, float)) or not 0 < float(gmu) <= 1):
+        problems.append("%s: gpu_memory_utilization must be in (0, 1] (got %s)" % (where, gmu))
+    listed = inst.get("gpus")
+    tp, pp = _count(inst.get("tensor_parallel_size") or 1), _count(inst.get("pipeline_parallel_size") or 1)
+    if isinstance(listed, list) and listed and tp and pp and not inst.get("ray") and tp * pp > len(listed):
+        problems.append("%s: tensor_parallel_size %d x pipeline_parallel_size %d needs %d GPUs but gpus lists %d; "
+                        "list more GPUs or lower the parallel sizes" % (where, tp, pp, tp * pp, len(listed)))
+    extra = inst.get("extra_args")
+    for key in (extra if isinstance(extra, dict) else {}):
+        opt = option_name(key).lstrip("-")
+        if not _OPTION_RE.match(opt):
+            problems.append("%s: extra_args key %r is not a long option name" % (where, key))
+        elif opt in MANAGED_OPTIONS:
+            problems.append("%s: extra_args may not set %s (use the instance key%s)"
+                            % (where, opt, " api_key" if opt == "api-key" else ""))
+    env = inst.get("env")
+    for key in (env if isinstance(env, dict) else {}):
+        if not _ENV_RE.match(str(key)):
+            problems.append("%s: env key %r is not a valid variable name" % (where, key))
     return problems
 
 

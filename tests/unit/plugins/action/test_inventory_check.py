@@ -45,3 +45,30 @@ def test_catalogue_reads_every_role_and_the_data_file():
     assert catalogue.spec("vllm_instances")["_role"] == "vllm"
     assert catalogue.spec("gpu_preflight_min_gpus")["type"] == "int"
     assert "onprem_" in catalogue.prefixes
+
+
+class _Self(object):
+    """What ActionModule._values uses of the action: a templar over the task's variables."""
+
+    def __init__(self, **variables):
+        self._templar = _templar(**variables)
+
+
+def test_values_mode_checks_the_roles_own_variables_as_the_role_sees_them():
+    from ansible_collections.onprem.llm.plugins.action.inventory_check import ActionModule
+
+    catalogue = load_catalogue(ROOT)
+    task_vars = {"inventory_hostname": "n1", "vllm_prefix": "opt/vllm", "ollama_version": "latest",
+                 "vllm_instances": [{"name": "a b", "port": trust_as_template("{{ base - 8000 }}")}], "base": 8000}
+    problems = ActionModule._values(_Self(**task_vars), catalogue, {"roles": ["vllm"]}, task_vars)
+    assert problems == [
+        "n1: vllm_instances[0] (a b).name must be 1-64 characters of letters, digits, '_', '.', '-', starting with a "
+        "letter or digit, without '..' (it becomes a systemd unit name, a file name and part of a URL), got 'a b'; "
+        "fix the value",
+        "n1: vllm_instances[0] (a b).port must be a TCP port from 1 to 65535, got 0; fix the value",
+        "n1: vllm_prefix must be an absolute, normalised path (starting with '/', no '..' or '//'), got 'opt/vllm'; "
+        "fix the value",
+    ]
+    # ollama_version belongs to another role: the vllm role leaves it to the ollama role's own guard.
+    assert ActionModule._values(_Self(), catalogue, {"roles": ["nope"]}, {"inventory_hostname": "n1"}) == [
+        "n1: roles nope are not roles of onprem.llm"]

@@ -58,7 +58,10 @@ def test_gpu_checks():
     text = "\n".join(problems)
     assert "GPU index 5 does not exist (the host has 2 GPU(s))" in text
     assert "GPU GPU-zzz is not on this host" in text
-    assert "tensor_parallel_size 4 x pipeline_parallel_size 1 needs 4 GPUs, 1 visible" in text
+    assert "tensor_parallel_size 4 x pipeline_parallel_size 1 needs 4 GPUs but gpus lists 1" in text
+    # Without gpus, the host's GPUs are what the instance sees.
+    unlisted = inst.instance_problems([_ok(tensor_parallel_size=4)], GPU8, MODELS, "cu129")
+    assert any("tensor_parallel_size 4 x pipeline_parallel_size 1 needs 4 GPUs, 2 visible" in p for p in unlisted)
     assert inst.instance_problems([_ok(gpus=[0, "GPU-bbbbbbbb-1111"], tensor_parallel_size=2)], GPU8, MODELS, "cu129") == []
 
 
