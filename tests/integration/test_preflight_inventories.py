@@ -139,6 +139,13 @@ def _gpu_model(name, catalog, repo_id):
     return change
 
 
+def _many(*changes):
+    def change(inv):
+        for one in changes:
+            one(inv)
+    return change
+
+
 DELETE = object()
 
 # (id, change to the base inventory, words the error must contain: the variable's name first[, more
@@ -239,9 +246,46 @@ CASES = [
     ("gateway-shared-key", _gateway("gateway_api_keys", [{"client": "ops", "key": "{{ vault_gateway_key_ops }}"},
                                                          {"client": "ci", "key": "{{ vault_gateway_key_ops }}"}]),
      [CPU, "gateway_api_keys[1] (ci): key is the same as gateway_api_keys[0]'s"]),
+    # Every other format of the rules table at once: one bad value each, every one named (the
+    # preflight lists all problems in one run; test_rules.py has each format's own cases).
+    ("every-other-format", _many(
+        _set(_gpu, "ollama_num_parallel", -1),                      # not_negative
+        _set(_gpu, "vllm_version", "latest"),                       # version_or_auto
+        _set(_gpu, "nvidia_driver_version", "570"),                 # driver_version
+        _set(_gpu, "gpu_preflight_min_driver_version", "r570"),     # dotted_version
+        _gateway("gateway_server_name", "llm corp"),                # host
+        _instance(_gpu, 0, "served_model_name", "chat model"),      # served_name
+        _instance(_gpu, 0, "dtype", "float 32"),                    # word
+        _set(_gpu, "ollama_checksum", "abc"),                       # sha256
+        _set(_cpu, "model_weights_mirror_location", "models"),      # location
+        _set(_gpu, "cuda_extra_packages", ["cuda; reboot"]),        # package
+        _set(_gpu, "ollama_keep_alive", "5 minutes"),               # duration
+        _gateway("gateway_tls_san", ["llm.corp"]),                  # san
+        _gateway("gateway_max_body_size", "8 MB"),                  # size
+        _set(_gpu, "onprem_no_proxy", "localhost, .corp"),          # no_proxy
+        _set(_gpu, "ollama_cuda_visible_devices", "0, 1"),          # device_list
+        _set(_gpu, "ollama_device_allow", ["nvidia0"]),             # device_allow
+        _set(_gpu, "vllm_python", "python3 -I"),                    # executable
+        _set(_gpu, "vllm_ray_interface", "eth 0"),                  # interface
+        _set(_gpu, "model_weights_hf_token", "hf never-shown"),     # token (a secret)
+        _set(_gpu, "vllm_wheelhouse", "wheels"),                    # path_or_url
+        _set(_cpu, "model_weights_mirror_allow", ["any"]),          # cidr
+        lambda inv: _gpu(inv)["model_weights_models"][0].update(revision="../main"),  # revision
+    ), [GPU, CPU, "ollama_num_parallel must be a whole number of at least 0", "vllm_version must be auto or a release",
+        "nvidia_driver_version must be a full driver version", "gpu_preflight_min_driver_version must be dotted numbers",
+        "gateway_server_name must be a host name", "vllm_instances[0] (chat).served_model_name must be 1-128 characters",
+        "vllm_instances[0] (chat).dtype must be one word", "ollama_checksum must be a sha256",
+        "model_weights_mirror_location must be a URL path", "cuda_extra_packages[0] must be a package name",
+        "ollama_keep_alive must be a duration", "gateway_tls_san[0] must be DNS:<name> or IP:<address>",
+        "gateway_max_body_size must be an nginx size", "onprem_no_proxy must be a comma-separated list",
+        "ollama_cuda_visible_devices must be auto or GPU indexes", "ollama_device_allow[0] must be a systemd DeviceAllow=",
+        "vllm_python must be a program name", "vllm_ray_interface must be a network interface name",
+        "model_weights_hf_token must be one token", "vllm_wheelhouse must be an absolute path or",
+        "model_weights_mirror_allow[0] must be an address or network",
+        "model_weights_models[0] (llama-3.2-1b).revision must be a branch, tag or commit"]),
 ]
 # Values the output must never show (the secrets of the cases above).
-NEVER_SHOWN = ("short-key", "test-gateway-key-not-secret", "test-vllm-key-not-secret")
+NEVER_SHOWN = ("short-key", "test-gateway-key-not-secret", "test-vllm-key-not-secret", "hf never-shown")
 
 
 def _run(argv, check=True, timeout=600, env=None):
@@ -366,7 +410,7 @@ def test_good_inventory_passes_preflight(nodes, tmp_path):
 
 
 def test_matrix_has_enough_cases():
-    assert len(CASES) >= 50
+    assert len(CASES) >= 55
     assert len({case[0] for case in CASES}) == len(CASES)
 
 

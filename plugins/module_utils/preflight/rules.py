@@ -346,6 +346,11 @@ def split_rule_path(path):
     return parts[0], parts[1:]
 
 
+def _without_credentials(text):
+    """A proxy or mirror URL may carry user:password@; a message shows (hidden)@ instead."""
+    return re.sub(r"(^|//|,)[^/@\s,]*@", lambda m: m.group(1) + "(hidden)@", text)
+
+
 def rule_problems(values, rules, secret_names=()):
     """Every leaf that breaks its rule. ``values``: variable name -> templated value (None = unset);
     ``rules``: path -> format name (data/inventory_variables.yml ``rules``)."""
@@ -361,7 +366,8 @@ def rule_problems(values, rules, secret_names=()):
             reason = check(leaf)
             if reason:
                 secret = name in secret_names or is_secret(where.rsplit(".", 1)[-1], None)
-                problems.append("%s %s, got %s; fix the value" % (where, reason, show(leaf, secret)))
+                shown = _without_credentials(leaf) if isinstance(leaf, str) else leaf
+                problems.append("%s %s, got %s; fix the value" % (where, reason, show(shown, secret)))
     return problems
 
 
