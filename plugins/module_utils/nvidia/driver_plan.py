@@ -64,6 +64,23 @@ DEBIAN_CODENAME = {"12": "bookworm", "13": "trixie"}
 # proprietary modules there (Debian's own default, and they drive Turing to Hopper on 535 too).
 DEBIAN_OPEN_LAGS = ("12",)
 UBUNTU_CODENAME = {"22.04": "jammy", "24.04": "noble"}
+# Ubuntu's archive (release, -updates and -security pockets; restricted and multiverse), read from
+# its package indexes and checked against them by tests/unit/plugins/module_utils/nvidia/
+# test_ubuntu_archive.py:
+# - branches with the headless -server userspace (nvidia-headless-no-dkms-<b>-server[-open],
+#   nvidia-utils-<b>-server, nvidia-compute-utils-<b>-server) and DKMS (nvidia-dkms-<b>-server[-open]);
+UBUNTU_SERVER_BRANCHES = {"22.04": (535, 550, 565, 570, 575, 580, 590, 595),
+                          "24.04": (535, 550, 565, 570, 575, 580, 590, 595)}
+# - branches whose kernel-flavour meta packages of Canonical-signed prebuilt modules
+#   (linux-modules-nvidia-<b>-server[-open]-<flavour>) follow the current kernel; the others' are
+#   transitional to a newer branch or stay at the release kernel, so those branches take DKMS;
+UBUNTU_PREBUILT_BRANCHES = {"22.04": (580, 595), "24.04": (580, 595)}
+# - the kernel series of each release's GA kernel (newer series are its HWE kernels, whose meta
+#   packages end in -hwe-<release>), and the kernel flavours planned with prebuilt modules (generic
+#   on amd64, the index the tests can read; other flavours, such as arm64's generic-64k, take DKMS).
+UBUNTU_GA_KERNEL = {"22.04": "5.15", "24.04": "6.8"}
+UBUNTU_PREBUILT_FLAVOURS = ("generic",)
+_UBUNTU_KERNEL_RE = re.compile(r"^(?P<series>\d+\.\d+)\.\d+-\d+-(?P<flavour>[a-z0-9-]+)$")
 SUPPORTED = {
     "Debian": ("12", "13"),
     "Ubuntu": ("22.04", "24.04"),
@@ -266,7 +283,8 @@ def _fabricmanager(family_name, source, branch, nvswitch, wanted):
         return result
     if family_name == "RedHat":
         package = "nvidia-fabric-manager"
-    elif branch >= FIRST_UNVERSIONED_NAMES_BRANCH:
+    elif branch >= FIRST_UNVERSIONED_NAMES_BRANCH and source != "distro":
+        # NVIDIA's repository drops the branch from names from 590 on; Ubuntu's archive keeps it.
         package = "nvidia-fabricmanager"
     else:
         package = "nvidia-fabricmanager-%d" % branch
@@ -304,16 +322,59 @@ def _debian_distro(plan, branch, flavour, release, container_mode):
     plan["needs_dkms"] = True
 
 
-def _ubuntu_distro(plan, branch, flavour, kernel):
+def ubuntu_kernel(kernel, release):
+    """'6.8.0-85-generic-64k' on 24.04 -> ('generic-64k', 'generic-64k'): the kernel's flavour and
+    the suffix of its meta packages (flavour, plus -hwe-<release> for a kernel newer than the GA
+    series). An unknown kernel (planned from the inventory) is taken as the GA generic kernel."""
+    match = _UBUNTU_KERNEL_RE.match(kernel or "")
+    if not match:
+        return "generic", "generic"
+    flavour = match.group("flavour")
+    hwe = match.group("series") != UBUNTU_GA_KERNEL[release]
+    return flavour, flavour + ("-hwe-%s" % release if hwe else "")
+
+
+def _ubuntu_distro(plan, branch, flavour, kernel, release, version):
+    if branch not in UBUNTU_SERVER_BRANCHES[release]:
+        raise PlanError(
+            "Ubuntu %s's archive has no headless -server driver for branch %d (packages "
+            "nvidia-headless-no-dkms-%d-server and nvidia-utils-%d-server). Branches that work there: %s; "
+            "or use nvidia_driver_source=nvidia." % (release, branch, branch, branch,
+                                                     ", ".join(str(b) for b in UBUNTU_SERVER_BRANCHES[release])))
     suffix = "-server-open" if flavour == "open" else "-server"
     userspace = ["nvidia-headless-no-dkms-%d%s" % (branch, suffix), "nvidia-utils-%d-server" % branch,
                  "nvidia-compute-utils-%d-server" % branch]
     plan["repo"] = {"kind": "ubuntu_archive", "components": ["restricted", "multiverse"]}
     plan["userspace_packages"] = userspace
-    # Canonical-signed prebuilt modules for the running kernel: no DKMS, no headers, Secure Boot ok.
-    plan["kernel_module_packages"] = ["linux-modules-nvidia-%d%s-%s" % (branch, suffix, kernel)]
-    plan["needs_dkms"] = False
-    plan["signed_modules"] = True
+    kernel_flavour, meta = ubuntu_kernel(kernel, release)
+    if branch in UBUNTU_PREBUILT_BRANCHES[release] and kernel_flavour in UBUNTU_PREBUILT_FLAVOURS:
+        if version:
+            raise PlanError(
+                "nvidia_driver_version pins %s, but Ubuntu's prebuilt modules for branch %d follow the archive's "
+                "driver version (each kernel's module package requires it exactly), so a pinned version would "
+                "strand the next kernel without a module. Unset nvidia_driver_version (the branch stays %d: it "
+                "is in every package name), or use nvidia_driver_source=nvidia." % (version, branch, branch))
+        # Canonical-signed prebuilt modules (Secure Boot without a MOK): the running kernel's package,
+        # and the kernel-flavour meta package that brings the module of every later kernel with it.
+        plan["kernel_module_packages"] = ["linux-modules-nvidia-%d%s-%s" % (branch, suffix, kernel or meta)]
+        if kernel:
+            plan["kernel_module_packages"].append("linux-modules-nvidia-%d%s-%s" % (branch, suffix, meta))
+        plan["kernel_follow_packages"] = plan["kernel_module_packages"][1:]
+        plan["needs_dkms"] = False
+        plan["signed_modules"] = True
+        plan["notes"].append("Ubuntu: prebuilt signed modules; linux-modules-nvidia-%d%s-%s follows kernel updates"
+                             % (branch, suffix, meta))
+    else:
+        why = ("Ubuntu builds no current prebuilt modules for branch %d" % branch
+               if branch not in UBUNTU_PREBUILT_BRANCHES[release]
+               else "prebuilt modules are planned for the generic kernel flavour only, not %s" % kernel_flavour)
+        # DKMS builds the module for every kernel whose headers are installed: the headers' meta
+        # package brings those of each later kernel.
+        plan["kernel_module_packages"] = ["nvidia-dkms-%d%s" % (branch, suffix)]
+        plan["kernel_follow_packages"] = ["linux-headers-%s" % meta]
+        plan["needs_dkms"] = True
+        plan["signed_modules"] = False
+        plan["notes"].append("Ubuntu: %s; DKMS with linux-headers-%s" % (why, meta))
 
 
 def _nvidia_apt(plan, branch, flavour, compute_only):
@@ -415,7 +476,11 @@ def _extras(plan, family_name, source, release, arch, branch, options):
 
 
 def _hold(plan, family_name, version):
-    names = plan["pre_packages"] + plan["userspace_packages"] + plan["kernel_module_packages"]
+    # The packages that follow kernel updates are never held: a held one would keep each new
+    # kernel's module (or headers for DKMS) out.
+    follow = plan.get("kernel_follow_packages", [])
+    names = [n for n in plan["pre_packages"] + plan["userspace_packages"] + plan["kernel_module_packages"]
+             if n not in follow]
     if plan["fabricmanager"]["install"]:
         names.append(plan["fabricmanager"]["package"])
     plan["hold_packages"] = names
@@ -486,13 +551,13 @@ def plan_driver(host, gpu_facts, options):
         "nouveau_blacklist": True,
         "initramfs_command": ["dracut", "--force"] if family_name == "RedHat" else ["update-initramfs", "-u", "-k", "all"],
         "persistenced_unit": "nvidia-persistenced.service",
-        "secure_boot": None, "notes": [],
+        "secure_boot": None, "notes": [], "kernel_follow_packages": [],
     }
     local_package = options.get("local_repo_package") if source == "local" else None
     if source == "distro" and family_name == "Debian":
         _debian_distro(plan, branch, flavour, release, container_mode)
     elif source == "distro":
-        _ubuntu_distro(plan, branch, flavour, kernel)
+        _ubuntu_distro(plan, branch, flavour, kernel, release, version)
     else:
         _nvidia_repo(plan, family_name, release, arch, options.get("repo_url"), local_package)
         if family_name == "RedHat":
@@ -506,7 +571,7 @@ def plan_driver(host, gpu_facts, options):
     plan["secure_boot"] = _secure_boot(plan, options.get("secure_boot") or "unknown",
                                        options.get("secure_boot_policy") or "auto", container_mode)
     if plan["needs_dkms"] and not container_mode:
-        plan["kernel_packages"] = _kernel_packages(family_name, kernel)
+        plan["kernel_packages"] = _kernel_packages(family_name, kernel) + plan.get("kernel_follow_packages", [])
     plan["fabricmanager"] = _fabricmanager(family_name, source, branch, (gpu_facts or {}).get("nvswitch"),
                                            options.get("fabricmanager", "auto"))
     _extras(plan, family_name, source, release, arch, branch, options)

@@ -133,21 +133,59 @@ def test_debian_exact_version_pins_persistenced_to_the_branch_only():
 
 # ---------------------------------------------------------------- Ubuntu archive (signed modules)
 
-@pytest.mark.parametrize("host", ["ubuntu2204", "ubuntu2404"])
-def test_ubuntu_archive_uses_signed_server_open_modules(host):
-    kernel = HOSTS[host]["kernel"]
-    result = plan(host, H100, branch="570", secure_boot="enabled")
+UBUNTU2404_AMD64 = dict(HOSTS["ubuntu2404"], architecture="x86_64", kernel="6.8.0-151-generic")
+
+
+@pytest.mark.parametrize("host, meta", [("ubuntu2204", "generic"), ("ubuntu2404-amd64", "generic")])
+def test_ubuntu_archive_uses_signed_server_open_modules(host, meta):
+    platform = UBUNTU2404_AMD64 if host == "ubuntu2404-amd64" else HOSTS[host]
+    kernel = platform["kernel"]
+    result = plan_driver(platform, H100, {"branch": "580", "secure_boot": "enabled"})
     assert result["install_packages"] == [
-        "nvidia-headless-no-dkms-570-server-open", "nvidia-utils-570-server", "nvidia-compute-utils-570-server",
-        "linux-modules-nvidia-570-server-open-%s" % kernel]
+        "nvidia-headless-no-dkms-580-server-open", "nvidia-utils-580-server", "nvidia-compute-utils-580-server",
+        "linux-modules-nvidia-580-server-open-%s" % kernel, "linux-modules-nvidia-580-server-open-%s" % meta]
     assert result["kernel_packages"] == []  # prebuilt, no DKMS
     assert result["secure_boot"]["route"] == "signed"
+    # The kernel-flavour meta package follows kernel updates: never held, never pinned to a driver version.
+    assert result["kernel_follow_packages"] == ["linux-modules-nvidia-580-server-open-%s" % meta]
+    assert "linux-modules-nvidia-580-server-open-%s" % meta not in result["hold_packages"]
+    assert "linux-modules-nvidia-580-server-open-%s" % meta not in result["apt_pins"][0]["package"].split()
 
 
-def test_ubuntu_archive_proprietary_names():
+def test_ubuntu_hwe_kernel_takes_the_hwe_meta_package():
+    result = plan_driver(dict(HOSTS["ubuntu2204"], kernel="6.8.0-149-generic"), H100, {"branch": "595"})
+    assert result["kernel_module_packages"] == ["linux-modules-nvidia-595-server-open-6.8.0-149-generic",
+                                                "linux-modules-nvidia-595-server-open-generic-hwe-22.04"]
+
+
+def test_ubuntu_arm64_64k_kernel_takes_dkms():
+    result = plan("ubuntu2404", H100, branch="580")
+    assert result["kernel_module_packages"] == ["nvidia-dkms-580-server-open"]
+    assert result["kernel_packages"] == ["linux-headers-6.8.0-85-generic-64k", "linux-headers-generic-64k"]
+
+
+def test_ubuntu_branch_without_current_prebuilt_modules_takes_dkms_with_following_headers():
     result = plan("ubuntu2204", P100, branch="535")
     assert result["install_packages"][0] == "nvidia-headless-no-dkms-535-server"
-    assert result["install_packages"][-1] == "linux-modules-nvidia-535-server-5.15.0-151-generic"
+    assert result["install_packages"][-1] == "nvidia-dkms-535-server"
+    assert result["needs_dkms"] and not result["signed_modules"]
+    assert result["kernel_packages"] == ["linux-headers-5.15.0-151-generic", "linux-headers-generic"]
+    assert "linux-headers-generic" not in result["hold_packages"]
+    with pytest.raises(PlanError, match="builds unsigned DKMS modules"):
+        plan("ubuntu2204", P100, branch="570", secure_boot="enabled")
+
+
+def test_ubuntu_refuses_a_branch_the_archive_cannot_serve():
+    with pytest.raises(PlanError, match=r"Ubuntu 24.04's archive has no headless -server driver for branch 545 .*"
+                                        r"Branches that work there: 535, 550, 565, 570, 575, 580, 590, 595"):
+        plan("ubuntu2404", T4, branch="545")
+
+
+def test_ubuntu_prebuilt_route_refuses_an_exact_version():
+    with pytest.raises(PlanError, match="would strand the next kernel without a module"):
+        plan_driver(UBUNTU2404_AMD64, T4, {"branch": "580", "version": "580.95.05"})
+    # DKMS builds whatever version is installed: an exact version is fine there.
+    assert plan_driver(UBUNTU2404_AMD64, T4, {"branch": "570", "version": "570.195.03"})["version"] == "570.195.03"
 
 
 def test_ubuntu_archive_fabricmanager_at_branch():
@@ -395,3 +433,8 @@ def test_reboot_decision(args, action):
     assert decision["action"] == action
     if args[5]:
         assert "control node" in decision["reason"]
+
+
+def test_ubuntu_archive_keeps_the_branch_in_the_fabric_manager_name_from_590_on():
+    assert plan("ubuntu2404", A100X8, branch="595")["fabricmanager"]["package"] == "nvidia-fabricmanager-595"
+    assert plan("ubuntu2404", A100X8, branch="595", source="nvidia")["fabricmanager"]["package"] == "nvidia-fabricmanager"
