@@ -275,6 +275,22 @@ def check_cidr(value):
     return None
 
 
+_ARG = r"[A-Za-z0-9_./:=,+@-]+"
+
+
+def check_argument(value):
+    # Joined into a systemd ExecStart= line or split on spaces: no spaces, quotes, '%', '$' or ';'.
+    if not re.match(r"^%s$" % _ARG, str(value)):
+        return "must be one command-line argument of letters, digits and _./:=,+@- (e.g. --disable-usage-stats)"
+    return None
+
+
+def check_arguments(value):
+    if not re.match(r"^%s( +%s)*$" % (_ARG, _ARG), str(value).strip()):
+        return "must be command-line arguments of letters, digits and _./:=,+@-, separated by spaces"
+    return None
+
+
 def check_path_or_url(value):
     if check_url(value) and check_abs_path(value):
         return "must be an absolute path or an http://, https:// or file:// URL"
@@ -316,6 +332,8 @@ FORMATS = {
     "token": check_token,
     "path_or_url": check_path_or_url,
     "cidr": check_cidr,
+    "argument": check_argument,
+    "arguments": check_arguments,
 }
 
 # Values a format accepts besides its own: "" and "auto" mean "not set" where the role says so.

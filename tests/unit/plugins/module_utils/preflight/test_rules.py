@@ -57,6 +57,8 @@ def catalogue():
     ("interface", ["eth0", "ens5f0"], ["eth 0", "x" * 16]),
     ("token", ["abc-123_DEF.~+/=:"], ["a b", "a'b", "x\ny"]),
     ("path_or_url", ["/srv/wheels", "https://mirror/wheels"], ["wheels", "mirror/wheels"]),
+    ("argument", ["--disable-usage-stats", "--num-cpus=4"], ["a b", "--x=$HOME", "--y=%h", "a;b", "'q'"]),
+    ("arguments", ["--index-url https://mirror/simple --timeout 60", "-q"], ["--x 'a b'", "a;b", "$(id)"]),
     ("cidr", ["10.0.0.0/8", "192.168.1.5", "all", "::1"], ["10.0.0.0/8 # lab", "any"]),
     ("ollama_model", ["llama3", "llama3:8b", "acme/tiny-import:f16", "host:5000/ns/m:tag"], ["a b", "a;b", "a/b/c/d", "m:..", ""]),
 ])
