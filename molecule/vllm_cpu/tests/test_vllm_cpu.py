@@ -49,7 +49,8 @@ def _pip_list(host, venv):
 
 @pytest.mark.parametrize("version", ["0.32.0", "0.31.0"])
 def test_venv_per_version_side_by_side(host, version):
-    # 0.32.0 from converge; 0.31.0 from the upgrade in side_effect, kept after the rollback.
+    # 0.32.0 from the node image (installed by the role); 0.31.0 from the upgrade in side_effect,
+    # kept after the rollback.
     venv = "/opt/onprem-llm/vllm/%s-cpu" % version
     assert host.file(venv).user == "root"
     names = _pip_list(host, venv)
