@@ -271,6 +271,10 @@ CASES = [
         _set(_gpu, "vllm_wheelhouse", "wheels"),                    # path_or_url
         _set(_cpu, "model_weights_mirror_allow", ["any"]),          # cidr
         lambda inv: _gpu(inv)["model_weights_models"][0].update(revision="../main"),  # revision
+        _set(_gpu, "vllm_ray_extra_args", ["--num-cpus 1"]),         # argument
+        _set(_gpu, "model_weights_pip_extra_args", "--index-url 'http://x y'"),  # arguments
+        _instance(_gpu, 0, "env", {"HF HOME": "/x"}),               # env keys (between settings)
+        _instance(_gpu, 0, "gpu_memory_utilization", 1.5),          # (0, 1] (between settings)
     ), [GPU, CPU, "ollama_num_parallel must be a whole number of at least 0", "vllm_version must be auto or a release",
         "nvidia_driver_version must be a full driver version", "gpu_preflight_min_driver_version must be dotted numbers",
         "gateway_server_name must be a host name", "vllm_instances[0] (chat).served_model_name must be 1-128 characters",
@@ -282,7 +286,11 @@ CASES = [
         "vllm_python must be a program name", "vllm_ray_interface must be a network interface name",
         "model_weights_hf_token must be one token", "vllm_wheelhouse must be an absolute path or",
         "model_weights_mirror_allow[0] must be an address or network",
-        "model_weights_models[0] (llama-3.2-1b).revision must be a branch, tag or commit"]),
+        "model_weights_models[0] (llama-3.2-1b).revision must be a branch, tag or commit",
+        "vllm_ray_extra_args[0] must be one command-line argument",
+        "model_weights_pip_extra_args must be command-line arguments",
+        "vllm_instances[0] (chat): env key 'HF HOME' is not a valid variable name",
+        "vllm_instances[0] (chat): gpu_memory_utilization must be in (0, 1] (got 1.5)"]),
 ]
 # Values the output must never show (the secrets of the cases above).
 NEVER_SHOWN = ("short-key", "test-gateway-key-not-secret", "test-vllm-key-not-secret", "hf never-shown")

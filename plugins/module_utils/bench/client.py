@@ -62,6 +62,10 @@ class _TLSConnection(http.client.HTTPSConnection):
 
     def connect(self):
         sock = socket.create_connection((self.host, self.port), self.timeout)
+        # As http.client.HTTPConnection.connect does: without it, the request body waits behind
+        # Nagle's algorithm for the ACK of the headers' TLS record (the server delays it up to 40 ms),
+        # and every HTTPS time to first token came out about 40 ms too long.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock = self._ctx.wrap_socket(sock, server_hostname=self._tls_name or self.host)
 
 

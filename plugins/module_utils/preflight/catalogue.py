@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from ansible_collections.onprem.llm.plugins.module_utils.preflight.rules import FORMATS
+from ansible_collections.onprem.llm.plugins.module_utils.preflight.formats import FORMATS
 
 DATA_KEYS = ("prefixes", "variables", "facts", "patterns", "renamed", "ports", "rules", "free_text")
 PORT_KEYS = ("var", "groups", "label", "port_key", "address_key", "default_address", "address_var",

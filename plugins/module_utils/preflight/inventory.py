@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.onprem.llm.plugins.module_utils.numbers import as_int
 from ansible_collections.onprem.llm.plugins.module_utils.preflight.rules import (
     null_problems,
     rule_problems,
@@ -107,16 +108,6 @@ def _normal_address(address):
     return address
 
 
-def _as_port(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def split_host_port(text, default_port=None):
     """'127.0.0.1:11434' -> ('127.0.0.1', 11434); '[::1]:80'; 'host' -> (host, default_port)."""
     match = _HOST_PORT_RE.match(str(text or "").strip())
@@ -126,7 +117,7 @@ def split_host_port(text, default_port=None):
     port = match.group("port")
     if port is None or port == "":
         return host, default_port
-    return host, _as_port(port)
+    return host, as_int(port)
 
 
 def _when_holds(entry, values, catalogue):
@@ -155,7 +146,7 @@ def port_uses(values, groups, catalogue):
             for i, item in enumerate(value if isinstance(value, list) else []):
                 if not isinstance(item, dict):
                     continue
-                port = _as_port(item.get(entry.get("port_key", "port")))
+                port = as_int(item.get(entry.get("port_key", "port")))
                 if port is None:
                     continue
                 label = "%s[%d].%s" % (name, i, entry.get("port_key", "port"))
@@ -168,7 +159,7 @@ def port_uses(values, groups, catalogue):
             if port is not None:
                 uses.append((port, address, name))
         else:
-            port = _as_port(value)
+            port = as_int(value)
             if port is None:
                 continue
             address = entry.get("default_address", "")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.onprem.llm.plugins.module_utils.numbers import as_int
+
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -143,16 +145,6 @@ def instance_problems(instances, gpu_fact=None, models=None, variant="cpu", var=
     return problems
 
 
-def _count(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def instance_rule_problems(inst, where):
     """The checks of one instance that need no facts: the preflight runs them for every host before
     anything changes (onprem.llm.inventory_check), the role again through instance_problems."""
@@ -165,8 +157,9 @@ def instance_rule_problems(inst, where):
     if gmu is not None and (isinstance(gmu, bool) or not isinstance(gmu, (int, float)) or not 0 < float(gmu) <= 1):
         problems.append("%s: gpu_memory_utilization must be in (0, 1] (got %s)" % (where, gmu))
     listed = inst.get("gpus")
-    tp, pp = _count(inst.get("tensor_parallel_size") or 1), _count(inst.get("pipeline_parallel_size") or 1)
-    if isinstance(listed, list) and listed and tp and pp and not inst.get("ray") and tp * pp > len(listed):
+    tp, pp = as_int(inst.get("tensor_parallel_size") or 1), as_int(inst.get("pipeline_parallel_size") or 1)
+    if isinstance(listed, list) and listed and tp and pp and tp > 0 and pp > 0 and not inst.get("ray") \
+            and tp * pp > len(listed):
         problems.append("%s: tensor_parallel_size %d x pipeline_parallel_size %d needs %d GPUs but gpus lists %d; "
                         "list more GPUs or lower the parallel sizes" % (where, tp, pp, tp * pp, len(listed)))
     extra = inst.get("extra_args")
