@@ -183,3 +183,9 @@ def test_kill_was_routed_around(host):
     retried = [line for line in host.file(ACCESS_LOG).content_string.splitlines()
                if line[:19] >= killed_at and retry in line and '" 200 ' in line]
     assert retried, "no request was passed from g-cpu1 to g-cpu2 after the kill"
+
+
+def test_upstream_keepalive_ends_before_the_backends(host):
+    # vLLM closes idle connections after 5 s: nginx must drop them first (gateway_keepalive_timeout).
+    upstreams = host.file("/etc/onprem-llm/gateway/upstreams.conf").content_string
+    assert "keepalive_timeout 4s;" in upstreams
