@@ -49,13 +49,18 @@ ARGUMENT_SPEC = {
 }
 
 
+# libyaml's loader where PyYAML has it: every role's first task reads every argument spec and the
+# catalogue, once per host, and the pure-Python loader took 0.23 s of CPU for that, the C one 0.02 s.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_catalogue(root=ROOT):
     documents = {}
     for spec_file in sorted((root / "roles").glob("*/meta/argument_specs.yml")):
         with spec_file.open(encoding="utf-8") as stream:
-            documents[spec_file.parent.parent.name] = yaml.safe_load(stream) or {}
+            documents[spec_file.parent.parent.name] = yaml.load(stream, Loader=SAFE_LOADER) or {}
     with (root / "data" / "inventory_variables.yml").open(encoding="utf-8") as stream:
-        data = yaml.safe_load(stream) or {}
+        data = yaml.load(stream, Loader=SAFE_LOADER) or {}
     return build_catalogue(role_specs_from_documents(documents), data)
 
 

@@ -19,7 +19,8 @@ cache=${ONPREM_LAB_CACHE:-$repo/.cache/lab}
 name=localhost/onprem-llm-node
 
 # The mirror is not part of the hash: the same recipe from another mirror is the same image.
-hash=$(cat "$0" "$here/node-packages.txt" | sha256sum | cut -c1-12)
+bytecode_cache=$here/node-python/onprem_ansiballz_bytecode.py
+hash=$(cat "$0" "$here/node-packages.txt" "$bytecode_cache" | sha256sum | cut -c1-12)
 image="$name:$dist-$hash"
 
 if podman image exists "$image"; then
@@ -53,6 +54,11 @@ for unit in getty.target console-getty.service systemd-remount-fs.service \
             systemd-firstboot.service systemd-udev-trigger.service systemd-udevd.service; do
   ln -sf /dev/null "$rootfs/etc/systemd/system/$unit"
 done
+
+# Test plumbing, not the collection: a bytecode cache for Ansible's module payloads (the file says why).
+dist_packages=$rootfs/usr/lib/python3/dist-packages
+install -m 0644 "$bytecode_cache" "$dist_packages/"
+echo "import onprem_ansiballz_bytecode" >"$dist_packages/onprem_ansiballz_bytecode.pth"
 
 tar -C "$rootfs" --numeric-owner -c . \
   | podman import --quiet --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \

@@ -41,8 +41,9 @@ podman run -d --name "$node" --runtime=runc --systemd=always --privileged \
 echo "installing $lock into $node with the vllm role" >&2
 log=$repo/.cache/lab/vllm-image-$hash.log
 mkdir -p "$(dirname "$log")"
-# Through the nsenter podman Molecule uses (tests/molecule/podman-nsenter/podman): far fewer podman calls.
-(cd "$repo" && "$repo/.venv/bin/ansible-playbook" -i "$node," -c containers.podman.podman \
+# Through the nsenter podman and the pipelined connection Molecule uses (molecule/default/README.md).
+(cd "$repo" && ANSIBLE_CONNECTION_PLUGINS="$repo/tests/molecule/connection_plugins" ANSIBLE_PIPELINING=true \
+   "$repo/.venv/bin/ansible-playbook" -i "$node," -c podman \
    -e ansible_podman_executable="$repo/tests/molecule/podman-nsenter/podman" \
    -e ansible_python_interpreter=/usr/bin/python3 -e "__lock=$lock" tests/lab/vllm_image.yml) >"$log" 2>&1 \
   || { tail -n 40 "$log" >&2; exit 1; }

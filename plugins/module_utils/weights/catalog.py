@@ -66,7 +66,8 @@ def load_catalog(path):
         raise CatalogError("reading the model catalog needs PyYAML on the controller")
     try:
         with open(str(path), "r") as handle:
-            data = yaml.safe_load(handle)
+            # libyaml's loader where PyYAML has it (several times faster; same result for a catalog).
+            data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (IOError, OSError) as exc:
         raise CatalogError("cannot read model catalog %s: %s" % (path, exc))
     except yaml.YAMLError as exc:
