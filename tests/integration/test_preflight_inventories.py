@@ -330,9 +330,16 @@ def _write_inventory(directory, files):
 PODMAN_EXEC = str(ROOT / "tests" / "molecule" / "podman-nsenter" / "podman")
 
 
+# Written by Ansible's own runs, not by the collection: its temporary files, and the node image's
+# bytecode cache of module payloads (tests/lab/node-python/onprem_ansiballz_bytecode.py).
+ANSIBLE_OWN = ["/tmp", "/root/.ansible", "/root/.ansible/*", "/var/cache/onprem-ansiballz-bytecode",
+               "/var/cache/onprem-ansiballz-bytecode/*"]
+
+
 def _changed_files(node):
-    found = _run([PODMAN_EXEC, "exec", node, "find", "/", "-xdev", "(", "-newer", MARKER, "-o", "-cnewer", MARKER, ")",
-                  "-not", "-path", "/tmp", "-not", "-path", "/root/.ansible", "-not", "-path", "/root/.ansible/*"]).stdout
+    excluded = [arg for path in ANSIBLE_OWN for arg in ("-not", "-path", path)]
+    found = _run([PODMAN_EXEC, "exec", node, "find", "/", "-xdev", "(", "-newer", MARKER, "-o", "-cnewer", MARKER, ")"]
+                 + excluded).stdout
     return sorted(line for line in found.splitlines() if line)
 
 
