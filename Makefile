@@ -66,6 +66,13 @@ venv: | cache-dir  ## ./.venv -> the pinned tools' venv, built once per machine 
 	  fi; \
 	fi
 	@[ "$$(readlink $(VENV) 2>/dev/null)" = $(VENV_CACHED) ] || { rm -rf $(VENV) && ln -s $(VENV_CACHED) $(VENV); }
+	@# Test plumbing: the bytecode cache for Ansible's module payloads, also for the modules that run on
+	@# this machine (connection local, delegate_to localhost); tests/lab/node-python/ says why.
+	@hook=tests/lab/node-python/onprem_ansiballz_bytecode.py; \
+	  site=$$($(VENV_CACHED)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'); \
+	  cmp -s $$hook $$site/onprem_ansiballz_bytecode.py || { \
+	    exec 9>$(CACHE_DIR)/venvs/.lock && flock 9 && install -m 0644 $$hook $$site/ && \
+	    echo "import onprem_ansiballz_bytecode" >$$site/onprem_ansiballz_bytecode.pth; }
 
 unit: venv  ## pytest unit tests (quick loop)
 	$(BIN)/python -m pytest -q tests/unit

@@ -2,13 +2,14 @@
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters behind the vllm role: instance validation and plans, lock selection, pip sources, Ray cluster plan,
-the wheelhouse archive."""
+the wheelhouse archive, the known cause of a failed start."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import instances as _inst
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import ray as _ray
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import troubleshoot as _troubleshoot
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import wheelhouse as _wheelhouse
 
 
@@ -52,6 +53,12 @@ def vllm_wheelhouse_archive(files, src, archive_dir):
         raise AnsibleFilterError("vllm: %s" % exc)
 
 
+def vllm_start_failure(lines, unit, url, timeout, tail=30):
+    if not isinstance(lines, list):
+        raise AnsibleFilterError("vllm_start_failure expects the journal's lines (a list), got %s" % type(lines).__name__)
+    return _troubleshoot.failure_message(unit, url, timeout, lines, int(tail))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -61,4 +68,5 @@ class FilterModule(object):
             "vllm_pip_source_args": vllm_pip_source_args,
             "vllm_ray_plan": vllm_ray_plan,
             "vllm_wheelhouse_archive": vllm_wheelhouse_archive,
+            "vllm_start_failure": vllm_start_failure,
         }

@@ -41,7 +41,8 @@ def make_zip(directory, name):
 
 
 def probe(archive, cache, mode="compile"):
-    result = subprocess.run([sys.executable, "-c", PROBE, str(HOOK), str(cache), str(archive), mode],
+    # -S: no site, so the venv's own copy of the hook (make venv) is not loaded first.
+    result = subprocess.run([sys.executable, "-S", "-c", PROBE, str(HOOK), str(cache), str(archive), mode],
                             capture_output=True, text=True, check=False)
     return result
 

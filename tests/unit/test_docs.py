@@ -1,0 +1,80 @@
+"""The docs hold together: every relative link in the README and docs/ resolves, and every page
+translated into Korean (docs/ko/) exists and names the same variables as its English page, so the
+two cannot drift apart silently."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = sorted([ROOT / "README.md", *ROOT.glob("README.*.md"), *(ROOT / "docs").rglob("*.md")])
+# English page -> its Korean page. Add a page here when it is translated.
+TRANSLATED = [
+    "benchmark.md",
+    "closed-network.md",
+    "gateway.md",
+    "gguf-and-quantization.md",
+    "ollama.md",
+    "preflight.md",
+    "upgrade.md",
+    "vllm-troubleshooting.md",
+    "vllm.md",
+    "weights.md",
+]
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+CODE = re.compile(r"`([^`\n]+)`")
+WORD = re.compile(r"[a-z][a-z0-9_]*[a-z0-9]")
+
+
+def _variables():
+    names = set()
+    for spec in ROOT.glob("roles/*/meta/argument_specs.yml"):
+        for entry in (yaml.safe_load(spec.read_text()) or {}).get("argument_specs", {}).values():
+            names.update((entry or {}).get("options", {}))
+    catalogue = yaml.safe_load((ROOT / "data" / "inventory_variables.yml").read_text())
+    names.update(catalogue.get("variables", {}))
+    return names
+
+
+VARIABLES = _variables()
+
+
+def _named_variables(path):
+    found = set()
+    for span in CODE.findall(path.read_text()):
+        found.update(word for word in WORD.findall(span) if word in VARIABLES)
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(page):
+    broken = []
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+            continue
+        path = target.split("#", 1)[0]
+        if not (page.parent / path).exists():
+            broken.append(target)
+    assert not broken, "%s links to missing files: %s" % (page.relative_to(ROOT), broken)
+
+
+@pytest.mark.parametrize("name", TRANSLATED)
+def test_a_translated_page_names_the_same_variables(name):
+    english, korean = ROOT / "docs" / name, ROOT / "docs" / "ko" / name
+    assert korean.exists(), "docs/%s is listed as translated but docs/ko/%s is missing" % (name, name)
+    only_en = _named_variables(english) - _named_variables(korean)
+    only_ko = _named_variables(korean) - _named_variables(english)
+    assert not only_en and not only_ko, "only in English: %s; only in Korean: %s" % (sorted(only_en), sorted(only_ko))
+
+
+def test_every_korean_page_is_listed_as_translated():
+    assert sorted(p.name for p in (ROOT / "docs" / "ko").glob("*.md")) == sorted(TRANSLATED)
+
+
+def test_the_variables_are_known():
+    assert {"vllm_instances", "nvidia_driver_branch", "onprem_offline"} <= VARIABLES
