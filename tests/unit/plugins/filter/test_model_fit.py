@@ -129,8 +129,9 @@ def _renderer():
     return module
 
 
-def test_committed_model_guide_is_up_to_date():
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_committed_model_guide_is_up_to_date(lang):
     renderer = _renderer()
-    expected = renderer.render(renderer.load_catalog(renderer.CATALOG))
-    committed = (ROOT / "docs" / "model-selection.md").read_text(encoding="utf-8")
-    assert committed == expected, "docs/model-selection.md is stale: run tests/tools/render_model_guide.py"
+    expected = renderer.render(renderer.load_catalog(renderer.CATALOG), lang)
+    guide = renderer.GUIDES[lang]
+    assert guide.read_text(encoding="utf-8") == expected, "%s is stale: run tests/tools/render_model_guide.py" % guide
