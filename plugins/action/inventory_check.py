@@ -32,7 +32,7 @@ from ansible_collections.onprem.llm.plugins.module_utils.preflight.inventory imp
     host_problems,
     value_problems_of,
 )
-from ansible_collections.onprem.llm.plugins.module_utils.weights.catalog import CatalogError, load_catalog_cached
+from ansible_collections.onprem.llm.plugins.module_utils.weights.catalog import SAFE_LOADER, CatalogError, load_catalog_cached
 from ansible_collections.onprem.llm.plugins.module_utils.weights.sizing import plan
 
 # plugins/action/inventory_check.py -> the collection root
@@ -47,11 +47,6 @@ ARGUMENT_SPEC = {
     "roles": {"type": "list", "elements": "str", "default": []},
     "gpu_facts": {"type": "dict"},
 }
-
-
-# libyaml's loader where PyYAML has it: every role's first task reads every argument spec and the
-# catalogue, once per host, and the pure-Python loader took 0.23 s of CPU for that, the C one 0.02 s.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_catalogue(root=ROOT):

@@ -34,7 +34,7 @@ ENTRIES = (
         "CUDA error 802 on an NVSwitch system: the fabric manager is not running at the driver's version",
         (r"[Ee]rror 802: system not yet initialized", r"cudaErrorSystemNotReady"),
         "install nvidia-fabricmanager of the same version as the driver and start nvidia-fabricmanager.service "
-        "(the nvidia_driver role does it on hosts whose GPUs sit behind NVSwitches)",
+        "(the nvidia_driver role installs it at the driver's version where gpu_facts sees NVSwitches)",
     ),
     Entry(
         "undefined-symbol",
@@ -95,7 +95,9 @@ ENTRIES = (
     Entry(
         "port-in-use",
         "another process listens on the instance's port",
-        (r"\[Errno 98\]", r"[Aa]ddress already in use"),
+        # Not the bare "Address already in use": vLLM logs it as a warning when it retries an internal
+        # port (vllm/config/parallel.py), which is no failure.
+        (r"\[Errno 98\]", r"error while attempting to bind on address"),
         "give the instance a free port (vllm_instances[].port) or stop what holds it "
         "(ss -ltnp 'sport = :PORT' names it)",
     ),

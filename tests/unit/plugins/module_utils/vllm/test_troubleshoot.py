@@ -81,5 +81,8 @@ def test_a_journal_with_two_causes_names_both_in_order():
 
 def test_a_clean_start_matches_nothing():
     clean = ["(APIServer pid=199) INFO 12-02 04:39:34 [entry.py:140] Starting vLLM server on http://0.0.0.0:8123",
-             "(EngineCore pid=278) INFO 12-02 04:39:33 [kv_cache_utils.py:2327] CPU KV cache size: 524,288 tokens"]
+             "(EngineCore pid=278) INFO 12-02 04:39:33 [kv_cache_utils.py:2327] CPU KV cache size: 524,288 tokens",
+             # vLLM 0.32.0 vllm/config/parallel.py logs this when it retries an internal port: no failure.
+             "(APIServer pid=199) WARNING 12-02 04:39:20 [parallel.py:746] Address already in use. "
+             "Retrying with a new port."]
     assert troubleshoot.diagnose(clean) == []
