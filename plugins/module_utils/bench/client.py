@@ -161,6 +161,15 @@ class Worker(object):
             self.conn.close()
             self.conn = None
 
+    def connect(self):
+        """Open the connection now (TCP, and the TLS handshake for HTTPS); a failure is left for the
+        first request to report, which reconnects."""
+        try:
+            self.conn = self.factory()
+            self.conn.connect()
+        except (OSError, http.client.HTTPException, ValueError):
+            self.close()
+
     def run(self, path, body, headers, clock=time.perf_counter):
         start = clock()
         sample = {"ok": False, "error": None, "start": start, "end": start, "ttft": None,
@@ -188,18 +197,29 @@ class Worker(object):
         return sample
 
 
-def run_level(endpoint, concurrency, num_requests, prompt, max_tokens, ignore_eos=False, timeout=300.0):
-    """Send ``num_requests`` with ``concurrency`` clients -> (samples, wall seconds)."""
+def run_level(endpoint, concurrency, num_requests, prompt, max_tokens, ignore_eos=False, timeout=300.0,
+              connect_first=False):
+    """Send ``num_requests`` with ``concurrency`` clients -> (samples, wall seconds).
+
+    ``connect_first``: every client opens its connection before the level's clock starts, so no
+    request's time includes a connect or TLS handshake (the figures of clients already connected).
+    """
     concurrency = max(1, min(int(concurrency), int(num_requests)))
     factory = connection_factory(endpoint, timeout)
     path, body, headers = request_for(endpoint, prompt, max_tokens, ignore_eos)
     lock = threading.Lock()
     state = {"next": 0}
     samples = []
+    gate = threading.Barrier(concurrency + 1) if connect_first else None
 
     def loop():
         worker = Worker(factory)
         try:
+            if gate is not None:
+                try:
+                    worker.connect()
+                finally:
+                    gate.wait()
             while True:
                 with lock:
                     if state["next"] >= num_requests:
@@ -215,6 +235,9 @@ def run_level(endpoint, concurrency, num_requests, prompt, max_tokens, ignore_eo
     t0 = time.perf_counter()
     for thread in threads:
         thread.start()
+    if gate is not None:
+        gate.wait()
+        t0 = time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - t0

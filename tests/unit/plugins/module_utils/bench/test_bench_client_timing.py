@@ -1,8 +1,8 @@
 """The benchmark client reports what the server does, over HTTP and over HTTPS with keep-alive.
 
-A local OpenAI-style streaming server (below, in this test: the thing measured must be known
-exactly) answers every completion after a fixed time to first token and then one token per fixed
-gap. The client's reported TTFT and TPOT must be within a few milliseconds of those, at 1 and at 4
+A local OpenAI-style streaming server (tests/tools/fixed_latency_server.py, also the backend of
+benchmarks/gateway_overhead.sh) answers every completion after a fixed time to first token and then
+one token per fixed gap. The client's reported TTFT and TPOT must be within a few milliseconds of those, at 1 and at 4
 concurrent keep-alive clients, over plain HTTP and over TLS (a certificate made here with
 ``cryptography``). Before TCP_NODELAY was set on the client's TLS socket, HTTPS added about 40 ms.
 """
@@ -10,12 +10,12 @@ concurrent keep-alive clients, over plain HTTP and over TLS (a certificate made 
 from __future__ import annotations
 
 import datetime
-import http.server
-import json
+import importlib.util
 import socket
 import ssl
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -30,38 +30,10 @@ TTFT_S = 0.020
 GAP_S = 0.010
 TOKENS = 8
 
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def setup(self):
-        # As vLLM's server (uvicorn) does: each chunk leaves at once, not behind Nagle's algorithm.
-        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        http.server.BaseHTTPRequestHandler.setup(self)
-
-    def _chunk(self, data):
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self.wfile.flush()
-
-    def do_POST(self):
-        self.rfile.read(int(self.headers["Content-Length"]))
-        start = time.perf_counter()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        self.wfile.flush()
-        for i in range(TOKENS):
-            # Sleep to an absolute schedule, so the server's own jitter does not add up.
-            time.sleep(max(0.0, start + TTFT_S + i * GAP_S - time.perf_counter()))
-            delta = {"choices": [{"index": 0, "delta": {"content": "tok%d " % i}}]}
-            self._chunk(b"data: " + json.dumps(delta).encode() + b"\n\n")
-        usage = {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": TOKENS}}
-        self._chunk(b"data: " + json.dumps(usage).encode() + b"\n\ndata: [DONE]\n\n")
-        self._chunk(b"")
+_SPEC = importlib.util.spec_from_file_location(
+    "fixed_latency_server", Path(__file__).resolve().parents[5] / "tests" / "tools" / "fixed_latency_server.py")
+fixed_latency_server = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(fixed_latency_server)
 
 
 def _certificate(directory):
@@ -82,8 +54,7 @@ def _certificate(directory):
 
 @pytest.fixture(params=["http", "https"])
 def server(request, tmp_path):
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.daemon_threads = True
+    httpd = fixed_latency_server.make_server(ttft_ms=TTFT_S * 1000, gap_ms=GAP_S * 1000, model="m")
     endpoint = {"url": "http://127.0.0.1:%d" % httpd.server_address[1], "model": "m", "api": "chat"}
     if request.param == "https":
         cert, key = _certificate(tmp_path)
@@ -117,3 +88,44 @@ def test_the_tls_connection_disables_nagle(server):
         assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         conn.close()
+
+
+@pytest.fixture
+def connected_at(monkeypatch):
+    """When each of the client's connections finished connecting (TLS handshake included)."""
+    times = []
+    real_factory = client.connection_factory
+
+    def factory(endpoint, timeout):
+        make = real_factory(endpoint, timeout)
+
+        def new_connection():
+            conn = make()
+            real_connect = conn.connect
+
+            def connect():
+                real_connect()
+                times.append(time.perf_counter())
+
+            conn.connect = connect
+            return conn
+
+        return new_connection
+
+    monkeypatch.setattr(client, "connection_factory", factory)
+    return times
+
+
+def test_connect_first_opens_every_connection_before_the_clock_starts(server, connected_at):
+    samples, wall = client.run_level(server, 4, 8, "hello", TOKENS, connect_first=True)
+    out = summarize(samples, wall)
+    assert out["errors"] == 0, out["error_messages"]
+    assert len(connected_at) == 4
+    assert max(connected_at) < min(s["start"] for s in samples)
+
+
+def test_by_default_each_client_connects_on_its_first_request(server, connected_at):
+    samples, _wall = client.run_level(server, 4, 8, "hello", TOKENS)
+    first_request = min(s["start"] for s in samples)
+    assert len(connected_at) == 4
+    assert all(t > first_request for t in connected_at)
