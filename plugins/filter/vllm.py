@@ -53,10 +53,10 @@ def vllm_wheelhouse_archive(files, src, archive_dir):
         raise AnsibleFilterError("vllm: %s" % exc)
 
 
-def vllm_start_failure(lines, unit, url, timeout, tail=30):
+def vllm_start_failure(lines, unit, url, timeout, tail=30, why=""):
     if not isinstance(lines, list):
         raise AnsibleFilterError("vllm_start_failure expects the journal's lines (a list), got %s" % type(lines).__name__)
-    return _troubleshoot.failure_message(unit, url, timeout, lines, int(tail))
+    return _troubleshoot.failure_message(unit, url, timeout, lines, int(tail), str(why or ""))
 
 
 class FilterModule(object):

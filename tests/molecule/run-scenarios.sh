@@ -13,7 +13,7 @@ mkdir -p "$log_dir"
 
 # Longest first, so the last scenario to start is a short one (minutes on an idle 2-core machine;
 # only the order matters). Scenarios missing here run after these.
-order=(vllm_cpu rollout closed_network weights bench vllm_ray nvidia_driver ollama gpu_preflight)
+order=(vllm_cpu rollout closed_network weights vllm_ray nvidia_driver ollama gpu_preflight)
 
 if (($#)); then
   wanted=("$@")

@@ -89,7 +89,8 @@ ENTRIES = (
         "kv-cache-no-memory",
         "no memory is left for the KV cache once the weights are loaded",
         (r"No available memory for the cache blocks",),
-        "raise gpu_memory_utilization (other processes on the GPU count against it), pick a smaller or "
+        "raise gpu_memory_utilization (other processes on the GPU count against it), or kv_cache_memory_bytes "
+        "where the instance sets it (it replaces gpu_memory_utilization's share), pick a smaller or "
         "quantized model (onprem.llm.model_fit says what fits), or add GPUs with tensor_parallel_size",
     ),
     Entry(
@@ -137,10 +138,11 @@ def diagnose(lines):
     return [entry for entry, patterns in _COMPILED if any(p.search(text) for p in patterns)]
 
 
-def failure_message(unit, url, timeout, lines, tail=30):
-    """What the role says when ``unit`` did not answer on ``url`` within ``timeout`` seconds."""
+def failure_message(unit, url, timeout, lines, tail=30, why=""):
+    """What the role says when ``unit`` did not answer on ``url``: ``why`` when the wait knows
+    (the unit crashed), else that ``timeout`` seconds passed."""
     lines = [str(line) for line in (lines or [])]
-    head = "%s did not come up on %s within %s s." % (unit, url, timeout)
+    head = "%s did not come up on %s: %s." % (unit, url, why or "no answer within %s s" % timeout)
     found = diagnose(lines)
     parts = [head]
     for entry in found:

@@ -59,7 +59,7 @@ def test_every_fixture_is_listed_in_its_readme():
 
 def test_an_unknown_failure_falls_back_to_the_journal():
     message = troubleshoot.failure_message("vllm@tiny.service", "http://127.0.0.1:8000", 300, lines_of("unknown.txt"))
-    assert message.startswith("vllm@tiny.service did not come up on http://127.0.0.1:8000 within 300 s.")
+    assert message.startswith("vllm@tiny.service did not come up on http://127.0.0.1:8000: no answer within 300 s.")
     assert "Known cause" not in message
     assert "No known cause matched (docs/vllm-troubleshooting.md" in message
     assert message.endswith("\n".join(lines_of("unknown.txt")))
@@ -72,6 +72,14 @@ def test_the_message_names_the_entry_its_fix_and_the_last_lines():
     assert "Fix: give the instance a free port (vllm_instances[].port)" in message
     assert message.endswith("\n".join(lines[-5:]))
     assert "line 94\n" not in message
+
+
+def test_the_message_says_why_the_wait_ended_when_it_knows():
+    why = "its main process exited with status 1 and systemd will restart it"
+    message = vllm_start_failure(lines_of("port-in-use.txt"), "vllm@keyed.service", "http://127.0.0.1:8001", 120,
+                                 why=why)
+    assert message.startswith("vllm@keyed.service did not come up on http://127.0.0.1:8001: " + why + ".\n")
+    assert "within 120 s" not in message
 
 
 def test_a_journal_with_two_causes_names_both_in_order():
