@@ -2,12 +2,13 @@
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters behind the vllm role: instance validation and plans, lock selection, pip sources, Ray cluster plan,
-the wheelhouse archive, the known cause of a failed start."""
+the wheelhouse archive, the known cause of a failed start, the instances no longer listed."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import instances as _inst
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import prune as _prune
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import ray as _ray
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import troubleshoot as _troubleshoot
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import wheelhouse as _wheelhouse
@@ -46,6 +47,12 @@ def vllm_ray_plan(facts_by_host, hosts=None, head="", interface="", port=6379, p
                              interfaces or {})
 
 
+def vllm_stale_instances(config_paths, wanted):
+    if not isinstance(config_paths, list) or not isinstance(wanted, list):
+        raise AnsibleFilterError("vllm_stale_instances expects two lists (config file paths, instance names)")
+    return _prune.stale_instances(config_paths, wanted)
+
+
 def vllm_wheelhouse_archive(files, src, archive_dir):
     try:
         return _wheelhouse.archive_plan(files, src, archive_dir)
@@ -63,6 +70,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "vllm_instance_problems": vllm_instance_problems,
+            "vllm_stale_instances": vllm_stale_instances,
             "vllm_instance_plan": vllm_instance_plan,
             "vllm_select_lock": vllm_select_lock,
             "vllm_pip_source_args": vllm_pip_source_args,

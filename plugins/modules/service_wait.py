@@ -7,16 +7,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
-module: vllm_wait
-short_description: Wait for a vLLM server's health URL, and stop at once when its systemd unit crashes
+module: service_wait
+short_description: Wait for a service's HTTP endpoint, and stop at once when its systemd unit crashes
 version_added: "0.1.0"
 description:
-  - Polls O(url) (vLLM's C(/health)) until it answers 200, reading the state of O(unit) between
-    polls with C(systemctl show). Fails as soon as the unit has failed, stopped or been restarted
-    by systemd since the wait began (C(Restart=on-failure) would keep restarting a server that
-    cannot start), and after O(timeout) seconds otherwise.
+  - Polls O(url) (vLLM's C(/health), Ollama's C(/)) until it answers 200 (with O(content) in the
+    body when given), reading the state of O(unit) between polls with C(systemctl show). Fails as soon as the unit has failed, stopped or been restarted
+    by systemd since the wait began (C(Restart=) would keep restarting a server that cannot start),
+    and after O(timeout) seconds otherwise.
   - The failure returns the unit's state and the reason, so the caller can read the journal and
-    name the cause (the vllm role does, with the M(onprem.llm.vllm_start_failure) filter).
+    name the cause (the vllm role does, with the P(onprem.llm.vllm_start_failure#filter) filter).
 author:
   - onprem.llm contributors (@onprem-llm)
 options:
@@ -28,6 +28,10 @@ options:
     description: The systemd unit serving it, for example V(vllm@tiny.service).
     type: str
     required: true
+  content:
+    description: Text the answer's body must contain as well (V(Ollama is running)); "" for any body.
+    type: str
+    default: ""
   timeout:
     description: Seconds to wait in all.
     type: int
@@ -53,10 +57,18 @@ notes:
 
 EXAMPLES = r"""
 - name: Wait for vLLM instance "tiny" to answer
-  onprem.llm.vllm_wait:
+  onprem.llm.service_wait:
     url: http://127.0.0.1:8000/health
     unit: vllm@tiny.service
     timeout: 900
+
+- name: Wait for Ollama
+  onprem.llm.service_wait:
+    url: http://127.0.0.1:11434/
+    content: Ollama is running
+    unit: ollama.service
+    timeout: 120
+    interval: 2
 """
 
 RETURN = r"""
@@ -86,12 +98,13 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
-from ansible_collections.onprem.llm.plugins.module_utils.vllm import wait
+from ansible_collections.onprem.llm.plugins.module_utils import service_wait as wait
 
 
-def healthy(url, timeout):
+def healthy(url, timeout, expect):
     try:
-        return open_url(url, timeout=timeout, validate_certs=False).getcode() == 200
+        response = open_url(url, timeout=timeout, validate_certs=False)
+        return wait.answered(response.getcode(), response.read().decode("utf-8", "replace"), expect)
     except Exception:  # pylint: disable=broad-except
         # Refused, reset, 503 while loading, timeout: all mean "not yet".
         return False
@@ -110,6 +123,7 @@ def main():
         argument_spec=dict(
             url=dict(type="str", required=True),
             unit=dict(type="str", required=True),
+            content=dict(type="str", default=""),
             timeout=dict(type="int", default=900),
             interval=dict(type="float", default=3.0),
         ),
@@ -120,7 +134,7 @@ def main():
     start = time.monotonic()
     before = unit_state(module, systemctl, p["unit"])
     while True:
-        up = healthy(p["url"], min(5.0, max(1.0, p["interval"])))
+        up = healthy(p["url"], min(5.0, max(1.0, p["interval"])), p["content"])
         now = unit_state(module, systemctl, p["unit"])
         elapsed = time.monotonic() - start
         status, reason = wait.verdict(before, now, up, elapsed, p["timeout"])

@@ -1,10 +1,10 @@
-"""The wait stops at the first crash of the unit, not after vllm_start_timeout."""
+"""The wait stops at the first crash of the unit, not after the start timeout."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.onprem.llm.plugins.module_utils.vllm import wait
+from ansible_collections.onprem.llm.plugins.module_utils import service_wait as wait
 
 RUNNING = {"ActiveState": "active", "SubState": "running", "Result": "success", "NRestarts": "0",
            "ExecMainCode": "0", "ExecMainStatus": "0"}
@@ -73,3 +73,10 @@ def test_a_failed_unit_says_how_its_process_ended(code, status, said):
 def test_a_stopped_unit_will_not_answer():
     now = dict(RUNNING, ActiveState="inactive", SubState="dead")
     assert wait.verdict(RUNNING, now, False, 3, 300) == ("crashed", "the unit is not running (stopped, result success)")
+
+
+def test_an_answer_counts_with_200_and_the_expected_text():
+    assert wait.answered(200, "", "")
+    assert wait.answered(200, "Ollama is running", "Ollama is running")
+    assert not wait.answered(200, "<html>proxy</html>", "Ollama is running")
+    assert not wait.answered(503, "Ollama is running", "Ollama is running")

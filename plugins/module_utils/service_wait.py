@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Waiting for a vLLM server to answer, and seeing when its unit crashed instead.
+"""Waiting for a service's HTTP endpoint to answer, and seeing when its unit crashed instead.
 
-A vLLM unit that fails at start-up (a driver too old, a model that does not fit) exits, and
-systemd restarts it (``Restart=on-failure``) until its start limit: polling ``/health`` alone
-would wait the whole ``vllm_start_timeout`` for a server that will never answer. The module
-onprem.llm.vllm_wait polls both and stops at the first crash, so the role can name the cause from
-the journal at once. Pure logic here; the module does the I/O.
+A server that fails at start-up (a vLLM whose driver is too old or whose model does not fit, an
+Ollama with a bad setting) exits, and systemd restarts it (``Restart=on-failure``/``always``) until
+its start limit: polling the URL alone would wait the whole start timeout for a server that will
+never answer. The module onprem.llm.service_wait polls both and stops at the first crash, so the
+role can say so at once (the vllm role then names the cause from the journal). Pure logic here;
+the module does the I/O.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -63,6 +64,11 @@ def crash_reason(before, now):
     if active == "inactive":
         return "the unit is not running (stopped, result %s)" % now.get("Result", "?")
     return ""
+
+
+def answered(status, body, expect=""):
+    """The endpoint is up: HTTP 200, and ``expect`` in the body when one is asked for."""
+    return status == 200 and (not expect or expect in (body or ""))
 
 
 def verdict(before, now, healthy, elapsed, timeout):
