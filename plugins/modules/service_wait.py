@@ -103,6 +103,8 @@ from ansible_collections.onprem.llm.plugins.module_utils import service_wait as 
 
 def healthy(url, timeout, expect):
     try:
+        # A readiness probe: it sends no credentials and trusts nothing it reads, and a server with a
+        # self-signed certificate must not look like one that is down.
         response = open_url(url, timeout=timeout, validate_certs=False)
         return wait.answered(response.getcode(), response.read().decode("utf-8", "replace"), expect)
     except Exception:  # pylint: disable=broad-except
