@@ -18,6 +18,7 @@ TRANSLATED = [
     "closed-network.md",
     "gateway.md",
     "gguf-and-quantization.md",
+    "lifecycle.md",
     "model-selection.md",
     "ollama.md",
     "preflight.md",

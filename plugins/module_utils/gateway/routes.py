@@ -148,7 +148,8 @@ def build_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=Non
                 continue
             for model in _served_names(inst):
                 add(model, backend, api_key)
-        models = hv.get("ollama_models")
+        # ollama_state absent: the role removes the server, so the gateway routes nothing to it.
+        models = hv.get("ollama_models") if hv.get("ollama_state", "present") != "absent" else None
         if models:
             if not isinstance(models, list):
                 problems.append("host %s: ollama_models must be a list" % host)

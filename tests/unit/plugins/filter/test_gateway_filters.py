@@ -44,6 +44,15 @@ def test_routes_from_a_lazy_hostvars_reads_only_the_backend_keys():
     assert "unrelated_secret" not in cpu1.read
 
 
+def test_routes_from_hostvars_skip_a_host_whose_ollama_state_is_absent():
+    oll1 = LazyVars({"ollama_models": [{"name": "tiny"}], "ollama_host": "oll1:11434", "ollama_state": "absent"})
+    oll2 = LazyVars({"ollama_models": [{"name": "tiny"}], "ollama_host": "oll2:11434"})
+    hostvars = LazyVars({"oll1": oll1, "oll2": oll2, "gw1": LazyVars({})})
+    out = FILTERS["gateway_routes"](hostvars, {"ollama_servers": ["oll1", "oll2"]}, ["ollama_servers"], "gw1")
+    assert out["problems"] == []
+    assert [b["host"] for b in out["routes"][0]["backends"]] == ["oll2"]
+
+
 def test_routes_reject_non_mappings():
     with pytest.raises(AnsibleFilterError, match="hostvars and groups"):
         FILTERS["gateway_routes"]([], {}, ["vllm_servers"], "gw1")

@@ -156,6 +156,14 @@ def test_absent_ollama_models_are_not_routed():
     assert [r["model"] for r in out["routes"]] == ["kept:1b"]
 
 
+def test_a_host_with_ollama_state_absent_gets_no_route():
+    hv = _hostvars(oll1={"ollama_host": "10.0.0.21:11434", "ollama_state": "absent",
+                         "ollama_models": [{"name": "kept:1b"}]})
+    out = gw.build_routes(hv, GROUPS, BACKEND_GROUPS, "gw1")
+    assert out["problems"] == []
+    assert [r["model"] for r in out["routes"]] == ["tiny-llama"]
+
+
 @pytest.mark.parametrize("value,expected", [
     ("127.0.0.1:11434", ("127.0.0.1", 11434)),
     ("0.0.0.0", ("0.0.0.0", 11434)),
