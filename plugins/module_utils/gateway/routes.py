@@ -121,7 +121,8 @@ def build_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=Non
 
     for host in hosts:
         hv = (hostvars or {}).get(host) or {}
-        instances = hv.get("vllm_instances")
+        # vllm_state / ollama_state absent: the role removes the server, so the gateway routes nothing to it.
+        instances = hv.get("vllm_instances") if hv.get("vllm_state", "present") != "absent" else None
         if instances is not None and not isinstance(instances, list):
             problems.append("host %s: vllm_instances must be a list" % host)
             instances = []
@@ -148,7 +149,6 @@ def build_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=Non
                 continue
             for model in _served_names(inst):
                 add(model, backend, api_key)
-        # ollama_state absent: the role removes the server, so the gateway routes nothing to it.
         models = hv.get("ollama_models") if hv.get("ollama_state", "present") != "absent" else None
         if models:
             if not isinstance(models, list):

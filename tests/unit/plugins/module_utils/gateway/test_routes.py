@@ -156,6 +156,13 @@ def test_absent_ollama_models_are_not_routed():
     assert [r["model"] for r in out["routes"]] == ["kept:1b"]
 
 
+def test_a_host_with_vllm_state_absent_gets_no_route():
+    hv = _hostvars(cpu2={"vllm_instances": [_vllm("10.0.0.12")], "vllm_state": "absent"})
+    out = gw.build_routes(hv, GROUPS, ["vllm_servers"], "gw1")
+    assert out["problems"] == []
+    assert [b["server"] for b in out["routes"][0]["backends"]] == ["10.0.0.11:8000"]
+
+
 def test_a_host_with_ollama_state_absent_gets_no_route():
     hv = _hostvars(oll1={"ollama_host": "10.0.0.21:11434", "ollama_state": "absent",
                          "ollama_models": [{"name": "kept:1b"}]})
