@@ -91,6 +91,8 @@ build: venv  ## build the collection tarball, check its contents, syntax-check o
 images: host-deps venv  ## build the lab / Molecule node images (cached by recipe)
 	tests/lab/build-image.sh bookworm
 	tests/lab/build-image.sh trixie
+	tests/lab/build-image.sh jammy
+	tests/lab/build-image.sh noble
 	tests/lab/build-vllm-image.sh
 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)

@@ -30,6 +30,12 @@ def vllm_select_lock(names, package, version, variant, python, machine, glibc):
     return _inst.select_lock(names or [], package, version, variant, python, machine, glibc)
 
 
+def vllm_fitting_locks(names, python, machine, glibc):
+    if not isinstance(names, list):
+        raise AnsibleFilterError("vllm_fitting_locks expects a list of lock file names, got %s" % type(names).__name__)
+    return _inst.fitting_locks(names, python, machine, glibc)
+
+
 def vllm_pip_source_args(resolved, wheelhouse="", index_url="", extra_index_urls=None, ca_bundle="", proxy=""):
     return _inst.pip_source_args(resolved or {}, wheelhouse or "", index_url or "", extra_index_urls or [],
                                  ca_bundle or "", proxy or "")
@@ -73,6 +79,7 @@ class FilterModule(object):
             "vllm_stale_instances": vllm_stale_instances,
             "vllm_instance_plan": vllm_instance_plan,
             "vllm_select_lock": vllm_select_lock,
+            "vllm_fitting_locks": vllm_fitting_locks,
             "vllm_pip_source_args": vllm_pip_source_args,
             "vllm_ray_plan": vllm_ray_plan,
             "vllm_wheelhouse_archive": vllm_wheelhouse_archive,

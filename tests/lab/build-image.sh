@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Build the lab / Molecule node image for one Debian release, unless it already exists.
-#   tests/lab/build-image.sh bookworm|trixie
+# Build the lab / Molecule node image for one Debian or Ubuntu release, unless it already exists.
+#   tests/lab/build-image.sh bookworm|trixie|jammy|noble
 # Result: localhost/onprem-llm-node:<dist>-<recipehash> and the moving tag :<dist>.
 # No container registry is reachable here, so the image is debootstrapped locally (see
 # tests/lab/README.md). The tag carries a hash of this script and node-packages.txt, so an image
@@ -8,13 +8,24 @@
 # does not download them again.
 set -euo pipefail
 
-dist=${1:?usage: $0 bookworm|trixie}
-case "$dist" in bookworm|trixie) ;; *) echo "unsupported dist: $dist" >&2; exit 2 ;; esac
+dist=${1:?usage: $0 bookworm|trixie|jammy|noble}
+case "$dist" in
+  bookworm|trixie) family=debian ;;
+  jammy|noble) family=ubuntu ;;
+  *) echo "unsupported dist: $dist" >&2; exit 2 ;;
+esac
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-mirror=${ONPREM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-security_mirror=${ONPREM_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+debian_mirror=${ONPREM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+if [ "$family" = debian ]; then
+  mirror=$debian_mirror
+  security_mirror=${ONPREM_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+else
+  # The archive carries the -security pocket too; ONPREM_UBUNTU_MIRROR is the unit tests' mirror knob.
+  mirror=${ONPREM_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
+  security_mirror=${ONPREM_UBUNTU_SECURITY_MIRROR:-$mirror}
+fi
 cache=${ONPREM_LAB_CACHE:-$repo/.cache/lab}
 name=localhost/onprem-llm-node
 
@@ -34,18 +45,69 @@ mkdir -p "$cache/debs-$dist"
 rootfs=$(mktemp -d "$cache/rootfs-$dist.XXXXXX")
 trap 'rm -rf "$rootfs"' EXIT
 
+bootstrap_args=()
+if [ "$family" = ubuntu ]; then
+  # Debian 12's debootstrap has no script named noble and no Ubuntu keyring package. Every Ubuntu
+  # release since gutsy uses the gutsy script (newer debootstrap links noble to it). The keyring is
+  # Debian's ubuntu-keyring package from trixie, fetched with apt against trixie's index, which
+  # Debian's archive key signs, so the Ubuntu archive is verified as debootstrap verifies Debian's.
+  keyring=$cache/ubuntu-archive-keyring.gpg
+  if [ ! -s "$keyring" ]; then
+    apt_dir=$(mktemp -d "$cache/ubuntu-keyring.XXXXXX")
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $debian_mirror trixie main" \
+      >"$apt_dir/sources.list"
+    apt_opts=(-q -o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Sandbox::User=root)
+    apt-get "${apt_opts[@]}" update >"$cache/ubuntu-keyring.log" 2>&1
+    (cd "$apt_dir" && apt-get "${apt_opts[@]}" download ubuntu-keyring) >>"$cache/ubuntu-keyring.log" 2>&1
+    dpkg-deb --fsys-tarfile "$apt_dir"/ubuntu-keyring_*.deb \
+      | tar -xO ./usr/share/keyrings/ubuntu-archive-keyring.gpg >"$keyring.part"
+    mv "$keyring.part" "$keyring"
+    rm -rf "$apt_dir"
+  fi
+  bootstrap_args=(--keyring="$keyring" --components=main,universe)
+fi
+
 echo "debootstrap $dist from $mirror (cache $cache/debs-$dist)" >&2
-debootstrap --variant=minbase --include="$packages" --cache-dir="$cache/debs-$dist" \
-  "$dist" "$rootfs" "$mirror" >"$cache/debootstrap-$dist.log" 2>&1 \
+script=()
+[ -e "/usr/share/debootstrap/scripts/$dist" ] || script=(/usr/share/debootstrap/scripts/gutsy)
+debootstrap --variant=minbase "${bootstrap_args[@]}" --include="$packages" --cache-dir="$cache/debs-$dist" \
+  "$dist" "$rootfs" "$mirror" "${script[@]}" >"$cache/debootstrap-$dist.log" 2>&1 \
   || { tail -n 30 "$cache/debootstrap-$dist.log" >&2; exit 1; }
 
-# Sources as the Debian installer writes them (main + non-free-firmware, updates, security), so
-# roles that add contrib/non-free or mirrors start from what a real server has.
-cat >"$rootfs/etc/apt/sources.list" <<SOURCES
+if [ "$family" = debian ]; then
+  # Sources as the Debian installer writes them (main + non-free-firmware, updates, security), so
+  # roles that add contrib/non-free or mirrors start from what a real server has.
+  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
 deb $mirror $dist main non-free-firmware
 deb $mirror $dist-updates main non-free-firmware
 deb $security_mirror $dist-security main non-free-firmware
 SOURCES
+elif [ "$dist" = jammy ]; then
+  # As Ubuntu Server 22.04's installer writes them: the four components, updates and security.
+  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
+deb $mirror $dist main restricted universe multiverse
+deb $mirror $dist-updates main restricted universe multiverse
+deb $security_mirror $dist-security main restricted universe multiverse
+SOURCES
+else
+  # Ubuntu 24.04 writes deb822 sources (ubuntu.sources) signed by the keyring it ships.
+  : >"$rootfs/etc/apt/sources.list"
+  cat >"$rootfs/etc/apt/sources.list.d/ubuntu.sources" <<SOURCES
+Types: deb
+URIs: $mirror
+Suites: $dist $dist-updates
+Components: main restricted universe multiverse
+Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg
+
+Types: deb
+URIs: $security_mirror
+Suites: $dist-security
+Components: main restricted universe multiverse
+Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg
+SOURCES
+fi
 # A fresh machine-id per container (systemd creates it at boot); no stale apt lists or debs.
 : >"$rootfs/etc/machine-id"
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb

@@ -23,7 +23,7 @@ def test_systemd_is_pid1_and_running(host):
 
 
 def test_release_matches_the_image(host):
-    # Platform names start with the Debian codename of their image (bookworm-gpu0, trixie-gpu8).
+    # Platform names start with the codename of their image (noble-gpu0, trixie-gpu8).
     assert host.backend.get_hostname().split("-")[0] == host.system_info.codename
 
 

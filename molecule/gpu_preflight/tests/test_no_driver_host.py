@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-testinfra_hosts = ["bookworm-nodrv"]
+testinfra_hosts = ["jammy-nodrv"]
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,22 @@ def test_plan_for_r580_uses_the_shipped_cuda_lock_with_hashes(plan_r580):
     assert cmd[start + 4:start + 6] == ["--index-url", "https://pypi.mirror.example.internal/simple"]
 
 
+@pytest.fixture(scope="module")
+def plan_r535(host):
+    return yaml.safe_load(host.file("/root/vllm-plan-r535.yml").content_string)
+
+
+def test_plan_for_r535_takes_the_newest_build_with_a_shipped_lock(plan_r535):
+    lock = "vllm-0.11.0-cu128-cp311-manylinux_2_28_x86_64.txt"
+    assert (plan_r535["vllm_version"], plan_r535["variant"], plan_r535["cuda_version"]) == ("0.11.0", "cu128", "12.8")
+    assert plan_r535["torch_version"] == "2.8.0"
+    assert plan_r535["require_hashes"] is True and plan_r535["lock"] == lock
+    assert "0.26.0 (cu129) is newer but no lock ships for it" in plan_r535["reason"]
+    cmd = plan_r535["pip_install"]
+    start = cmd.index("--no-deps")
+    assert cmd[start:start + 4] == ["--no-deps", "--require-hashes", "-r", "/opt/onprem-llm/vllm/locks/" + lock]
+
+
 def test_instances_by_uuid_with_tp_from_fit(plan, uuids):
     big, small = plan["instances"]
     assert big["env"]["CUDA_VISIBLE_DEVICES"] == ",".join(uuids[str(i)] for i in range(4))

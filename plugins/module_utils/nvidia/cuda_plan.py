@@ -5,7 +5,8 @@
 
 Never a ``cuda`` / ``cuda-X-Y`` metapackage (they pull a driver). NVIDIA's repository installs
 each version under ``/usr/local/cuda-X.Y``; the default is the ``/usr/local/cuda`` symlink.
-Debian's own archive has one CUDA per release (bookworm 11.8, trixie 12.4) under ``/usr``.
+Debian's and Ubuntu's own archives have one CUDA per release (bookworm 11.8, trixie 12.4, jammy
+11.5, noble 12.0; ``nvidia-cuda-toolkit`` and ``libcudart*`` in Ubuntu's multiverse) under ``/usr``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,8 +23,14 @@ __metaclass__ = type
 PROFILES = ("toolkit", "runtime")
 # CUDA major -> minimum driver (NVIDIA's minor-version compatibility).
 DRIVER_FLOOR = {11: "450.80.02", 12: "525.60.13", 13: "580"}
-DEBIAN_CUDA = {"12": "11.8", "13": "12.4"}
-DEBIAN_RUNTIME = {"12": "libcudart11.0", "13": "libcudart12"}
+# The archive's CUDA per release (family, release): its version and runtime library package. Ubuntu's
+# are checked against the archive index in tests/unit/.../test_ubuntu_archive.py.
+DISTRO_CUDA = {
+    ("Debian", "12"): ("11.8", "libcudart11.0"),
+    ("Debian", "13"): ("12.4", "libcudart12"),
+    ("Ubuntu", "22.04"): ("11.5", "libcudart11.0"),
+    ("Ubuntu", "24.04"): ("12.0", "libcudart12"),
+}
 _FORBIDDEN_RE = re.compile(r"^(cuda|cuda-\d+-\d+|cuda-drivers.*|nvidia-open.*|cuda-runtime-\d+-\d+)$")
 
 
@@ -45,22 +52,29 @@ def plan_cuda(host, gpu_facts, options):
     family_name, release = distro_key(host.get("distribution"), host.get("distribution_major_version"),
                                       host.get("distribution_version"))
     source = options.get("source") or "auto"
-    if source == "auto":
-        source = "distro" if family_name == "Debian" else "nvidia"
     profile = options.get("profile") or "toolkit"
     if profile not in PROFILES:
         raise PlanError("cuda_profile must be toolkit or runtime (got %r)." % profile)
     versions = [cuda_version(v) for v in (options.get("versions") or [])]
+    if source == "auto":
+        # Debian: its archive (NVIDIA's repository only when asked). Ubuntu: its archive when no
+        # version or the archive's own is asked for, NVIDIA's repository for any other.
+        archive = DISTRO_CUDA.get((family_name, release))
+        if family_name == "Debian" or (family_name == "Ubuntu" and archive and versions in ([], [archive[0]])):
+            source = "distro"
+        else:
+            source = "nvidia"
+    runtime_package = None
     if source == "distro":
-        if family_name != "Debian":
-            raise PlanError("Only Debian's archive is used as a CUDA source here; on %s set cuda_source=nvidia."
-                            % family_name)
-        shipped = DEBIAN_CUDA[release]
+        if (family_name, release) not in DISTRO_CUDA:
+            raise PlanError("Only the archives of Debian 12/13 and Ubuntu 22.04/24.04 are used as a CUDA source "
+                            "here; on %s %s set cuda_source=nvidia." % (family_name, release))
+        shipped, runtime_package = DISTRO_CUDA[(family_name, release)]
         if not versions:
             versions = [shipped]
         if versions != [shipped]:
-            raise PlanError("Debian %s's archive ships CUDA %s only (requested %s); use cuda_source=nvidia "
-                            "for other or several versions." % (release, shipped, ", ".join(versions)))
+            raise PlanError("%s %s's archive ships CUDA %s only (requested %s); use cuda_source=nvidia "
+                            "for other or several versions." % (family_name, release, shipped, ", ".join(versions)))
     if not versions:
         raise PlanError("cuda_versions is empty: name at least one CUDA version such as 12.8.")
     if len(set(versions)) != len(versions):
@@ -82,7 +96,7 @@ def plan_cuda(host, gpu_facts, options):
         major, minor = ver.split(".")
         dashed = "%s-%s" % (major, minor)
         if source == "distro":
-            packages = ["nvidia-cuda-toolkit"] if profile == "toolkit" else [DEBIAN_RUNTIME[release]]
+            packages = ["nvidia-cuda-toolkit"] if profile == "toolkit" else [runtime_package]
             home = "/usr/lib/nvidia-cuda-toolkit" if profile == "toolkit" else "/usr"
             lib_dir = "/usr/lib/x86_64-linux-gnu"
         else:

@@ -5,7 +5,7 @@
 
 Kept as plain Python data so that it ships to the target with the module (module_utils are bundled
 into the AnsiballZ payload). ``docs/vllm-compatibility.md`` is generated from it
-(``python -m ansible_collections.onprem.llm.plugins.module_utils.vllm.compat_table``) and a unit test
+(with the OS matrix of ``support_matrix.py``) and a unit test
 fails when the two drift.
 
 Sources (also cited per row in ``sources``):
@@ -280,9 +280,9 @@ def render_markdown():
     lines = [
         "# vLLM compatibility table",
         "",
-        "<!-- Generated from plugins/module_utils/vllm/compat_table.py; do not edit by hand. -->",
+        "<!-- Generated from plugins/module_utils/vllm/compat_table.py and support_matrix.py; do not edit by hand. -->",
         "<!-- Regenerate: .venv/bin/python -m ansible_collections.onprem.llm.plugins.module_utils"
-        ".vllm.compat_table > docs/vllm-compatibility.md (with collections/ on PYTHONPATH) -->",
+        ".vllm.support_matrix roles/vllm/files/locks > docs/vllm-compatibility.md (with collections/ on PYTHONPATH) -->",
         "",
         "`onprem.llm.vllm_resolve` picks a vLLM build from this table. `auto` takes the newest line",
         "whose build runs on the detected driver and every detected GPU; a pinned version is looked",

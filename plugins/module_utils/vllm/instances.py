@@ -233,28 +233,35 @@ def parse_lock_name(name):
     return out
 
 
-def select_lock(names, package, version, variant, python, machine, glibc):
-    """The lock for this build, interpreter and platform: highest manylinux floor <= the host's glibc.
+def fitting_locks(names, python, machine, glibc):
+    """The locks that this interpreter and platform can install, one per build (package, version,
+    variant): the one with the highest manylinux floor <= the host's glibc.
 
-    ``python`` is "3.11", ``glibc`` "2.36" (None: not glibc, no lock fits). Returns the name or None.
+    ``python`` is "3.11", ``glibc`` "2.36" (None: not glibc, no lock fits). Names keep their order.
     """
     if not glibc:
-        return None
+        return []
     py = "".join(str(python).split(".")[:2])
     host_minor = int(str(glibc).split(".")[1]) if "." in str(glibc) else 0
-    best = None
+    best = {}
     for name in names or []:
-        base = str(name).rsplit("/", 1)[-1]
-        lock = parse_lock_name(base)
-        if not lock or lock["package"] != package or lock["version"] != version:
+        lock = parse_lock_name(str(name).rsplit("/", 1)[-1])
+        if not lock or lock["py"] != py or lock["arch"] != machine or lock["glibc"] > host_minor:
             continue
-        if lock["variant"] != variant or lock["py"] != py or lock["arch"] != machine:
-            continue
-        if lock["glibc"] > host_minor:
-            continue
-        if best is None or lock["glibc"] > best[0]:
-            best = (lock["glibc"], name)
-    return best[1] if best else None
+        build = (lock["package"], lock["version"], lock["variant"])
+        if build not in best or lock["glibc"] > best[build][0]:
+            best[build] = (lock["glibc"], name)
+    chosen = {name for _glibc, name in best.values()}
+    return [name for name in names if name in chosen]
+
+
+def select_lock(names, package, version, variant, python, machine, glibc):
+    """The lock for this build among :func:`fitting_locks`, or None."""
+    for name in fitting_locks(names, python, machine, glibc):
+        lock = parse_lock_name(str(name).rsplit("/", 1)[-1])
+        if (lock["package"], lock["version"], lock["variant"]) == (package, version, variant):
+            return name
+    return None
 
 
 def pip_source_args(resolved, wheelhouse="", index_url="", extra_index_urls=None, ca_bundle="", proxy=""):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import compat_table as table
+from ansible_collections.onprem.llm.plugins.module_utils.vllm.instances import parse_lock_name
 
 AUTO = "auto"
 
@@ -180,24 +181,64 @@ def _driver_fit(variant, driver, datacenter, allow_forward_compat):
     return None
 
 
+def _fits(release, variant, gpus, driver, datacenter, allow_forward_compat):
+    """The builds of ``release`` that run here as (variant, fit) pairs: native ones first, then
+    forward-compatible ones, each in the line's variant order."""
+    order = [variant] if variant else _variant_order(release)
+    fits = []
+    for candidate in [v for v in order if _published(release, v)]:
+        if _cc_problems(release, candidate, gpus):
+            continue
+        fit = _driver_fit(candidate, driver, datacenter, allow_forward_compat)
+        if fit:
+            fits.append((fit != "native", candidate, fit))
+    fits.sort(key=lambda item: item[0])  # stable: native first, then variant order
+    return [(candidate, fit) for _fc, candidate, fit in fits]
+
+
 def _search(releases, variant, gpus, driver, datacenter, allow_forward_compat):
     """First (release, variant, fit) that works, releases newest first; native builds of a release
     before forward-compatible ones."""
     for release in releases:
-        order = [variant] if variant else _variant_order(release)
-        order = [v for v in order if _published(release, v)]
-        fits = []
-        for candidate in order:
-            if _cc_problems(release, candidate, gpus):
-                continue
-            fit = _driver_fit(candidate, driver, datacenter, allow_forward_compat)
-            if fit:
-                fits.append((fit != "native", candidate, fit))
+        fits = _fits(release, variant, gpus, driver, datacenter, allow_forward_compat)
         if fits:
-            fits.sort(key=lambda item: item[0])  # stable: native first, then variant order
-            _fc, candidate, fit = fits[0]
-            return release, candidate, fit
+            return (release,) + fits[0]
     return None
+
+
+def _locked_builds(locks):
+    """{(version, variant)} of the ``vllm`` locks named (names that are not lock names are ignored)."""
+    builds = set()
+    for name in locks or []:
+        lock = parse_lock_name(str(name).rsplit("/", 1)[-1])
+        if lock and lock["package"] == "vllm":
+            builds.add((lock["version"], lock["variant"]))
+    return builds
+
+
+def _search_locked(releases, variant, pinned, gpus, driver, datacenter, allow_forward_compat, locked):
+    """Like _search, over every version of each line (newest first) that has a lock:
+    (release, version, variant, fit) or None."""
+    for release in releases:
+        fits = _fits(release, variant, gpus, driver, datacenter, allow_forward_compat)
+        versions = [pinned] if pinned else sorted(release["versions"], key=version_key, reverse=True)
+        for version in versions:
+            for candidate, fit in fits:
+                if (version, candidate) in locked:
+                    return release, version, candidate, fit
+    return None
+
+
+def _explain_no_lock(version, variant, driver_label, locked):
+    have = ", ".join("%s %s" % build for build in sorted(locked, key=lambda b: (version_key(b[0]), b[1]))) or "none"
+    return (
+        "no hash lock given for this host fits driver %s: the newest build that runs here is vLLM %s (%s, "
+        "CUDA %s) and the locks for this host's Python and platform are: %s. Build a lock for it with "
+        "tests/tools/build_vllm_wheelhouse.py lock and pass it (the vllm role's vllm_lock_file), "
+        "upgrade the driver to a branch a lock serves (docs/vllm-compatibility.md), "
+        "or allow an unhashed install (require_lock false; the vllm role's vllm_allow_unhashed)"
+        % (driver_label, version, variant, table.VARIANTS[variant]["cuda"], have)
+    )
 
 
 def _newest_first():
@@ -395,8 +436,14 @@ def _explain_failure(releases, variant, version, gpus, driver, driver_label, dat
 
 def resolve(gpu, version=AUTO, variant=None, allow_cpu=False, allow_forward_compat=False,
             driver_version=None, pypi_index_url=None, torch_index_url_base=None,
-            vllm_wheel_base_url=None, vllm_release_base_url=None):
-    """Choose the vLLM build. Returns a dict (see the module's RETURN); raises VllmResolveError."""
+            vllm_wheel_base_url=None, vllm_release_base_url=None, locks=None, require_lock=False):
+    """Choose the vLLM build. Returns a dict (see the module's RETURN); raises VllmResolveError.
+
+    ``locks`` names the hash locks that fit the target's interpreter and platform. With
+    ``require_lock`` a CUDA build without one is passed over for the newest one that has one: the
+    newest build is often one whose torch comes from PyTorch's own index only, which no lock made
+    from PyPI can pin.
+    """
     if gpu is None:
         gpu = {}
     if not isinstance(gpu, dict):
@@ -474,6 +521,15 @@ def resolve(gpu, version=AUTO, variant=None, allow_cpu=False, allow_forward_comp
                                                 allow_forward_compat))
     release, chosen, fit = found
     version_out = pinned or release["pinned"]
+    newest = None
+    locked = _locked_builds(locks)
+    if require_lock and (version_out, chosen) not in locked:
+        with_lock = _search_locked(releases, variant, pinned, gpus, driver, datacenter, allow_forward_compat, locked)
+        if with_lock:
+            newest = (version_out, chosen)
+            release, version_out, chosen, fit = with_lock
+        elif pinned is None:
+            raise VllmResolveError(_explain_no_lock(version_out, chosen, driver_label, locked))
 
     cuda = table.VARIANTS[chosen]["cuda"]
     if fit == "forward_compat":
@@ -481,10 +537,15 @@ def resolve(gpu, version=AUTO, variant=None, allow_cpu=False, allow_forward_comp
             driver_label)
     else:
         how = "runs on driver %s (CUDA <= %s.x)" % (driver_label, max_cuda_major(driver))
-    if pinned is None:
+    if newest and pinned is None:
+        what = "vLLM %s is the newest release with a hash lock for this host whose %s build (CUDA %s)" % (
+            version_out, chosen, cuda)
+    elif pinned is None:
         what = "vLLM %s is the newest release whose %s build (CUDA %s)" % (version_out, chosen, cuda)
     else:
         what = "Pinned vLLM %s with its %s build (CUDA %s)" % (version_out, chosen, cuda)
     reason = "%s %s and supports compute capability >= %s on every GPU." % (
         what, how, _cc_text(_min_cc(release, chosen)))
+    if newest and pinned is None:
+        reason += " vLLM %s (%s) is newer but no lock ships for it; allowing unhashed installs picks it." % newest
     return _gpu_result(release, version_out, chosen, fit, driver_label, urls, warnings, reason)

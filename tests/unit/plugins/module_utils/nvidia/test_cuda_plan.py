@@ -66,7 +66,7 @@ def test_debian_archive(host, version, lib):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"versions": []}, "cuda_versions is empty"),
+    ({"versions": [], "source": "nvidia"}, "cuda_versions is empty"),
     ({"versions": ["12.8", "12.8"]}, "twice"),
     ({"versions": ["12.8"], "default": "12.9"}, "not in cuda_versions"),
     ({"versions": ["12"]}, "major.minor"),
@@ -81,3 +81,18 @@ def test_refusals(options, message):
 def test_forbidden_packages():
     assert forbidden_packages(["cuda", "cuda-12-8", "cuda-drivers-570", "cuda-toolkit-12-8", "libcudnn9-cuda-12",
                                "cuda-runtime-12-8"]) == ["cuda", "cuda-12-8", "cuda-drivers-570", "cuda-runtime-12-8"]
+
+
+@pytest.mark.parametrize("name, version, lib", [("ubuntu2204", "11.5", "libcudart11.0"),
+                                                ("ubuntu2404", "12.0", "libcudart12")])
+def test_ubuntu_archive_when_no_other_version_is_asked_for(name, version, lib):
+    host = platform(name, architecture="x86_64")
+    result = plan_cuda(host, {}, {})
+    assert (result["source"], result["default"], result["packages"]) == ("distro", version, ["nvidia-cuda-toolkit"])
+    assert result["symlink"] is None and result["default_home"] == "/usr/lib/nvidia-cuda-toolkit"
+    assert plan_cuda(host, {}, {"profile": "runtime"})["packages"] == [lib]
+    assert plan_cuda(host, {}, {"versions": [version]})["source"] == "distro"
+    # Another version: NVIDIA's repository, as before the archive route existed.
+    assert plan_cuda(host, H100_570, {"versions": ["12.8"]})["packages"] == ["cuda-toolkit-12-8"]
+    with pytest.raises(PlanError, match="archive ships CUDA %s only" % version):
+        plan_cuda(host, {}, {"versions": ["12.8"], "source": "distro"})

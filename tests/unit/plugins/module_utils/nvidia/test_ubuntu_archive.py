@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.onprem.llm.plugins.module_utils.nvidia import cuda_plan
 from ansible_collections.onprem.llm.plugins.module_utils.nvidia import driver_plan as dp
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import support_matrix
 from nvidia_hosts import gpus
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -129,3 +131,24 @@ def test_every_package_the_planner_names_exists(archive, branch, gpu, flavour):
         if plan["fabricmanager"]["install"]:
             names.append(plan["fabricmanager"]["package"])
         assert [n for n in names if n not in index] == [], (release, kernel, branch, flavour)
+
+
+def test_the_vllm_support_matrix_has_the_archives_python_and_glibc(archive):
+    # The OS rows of docs/vllm-compatibility.md pick locks by the distribution's python3 and libc6.
+    release, index = archive
+    (target,) = [t for t in support_matrix.OS_TARGETS if t["os"] == "Ubuntu " + release]
+    python = re.match(r"(\d+\.\d+)", _newest(index, "python3")["Version"]).group(1)
+    glibc = re.match(r"(\d+\.\d+)", _newest(index, "libc6")["Version"]).group(1)
+    assert (target["python"], target["glibc"]) == (python, glibc)
+
+
+def test_the_cuda_planner_has_the_archives_cuda(archive):
+    # nvidia-cuda-toolkit's version is the CUDA it ships (11.5.1-1ubuntu1, 12.0.140~12.0.1-4build4);
+    # the runtime profile's library package exists at that CUDA.
+    release, index = archive
+    host = {"distribution": "Ubuntu", "distribution_major_version": release[:2], "distribution_version": release}
+    plan = cuda_plan.plan_cuda(host, {}, {})
+    toolkit = _newest(index, "nvidia-cuda-toolkit")["Version"]
+    assert re.match(r"^(\d+:)?%s\." % re.escape(plan["default"]), toolkit), toolkit
+    (runtime,) = cuda_plan.plan_cuda(host, {}, {"profile": "runtime"})["packages"]
+    assert _newest(index, runtime)["Version"].startswith(plan["default"] + "."), runtime

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import compat_table as table
+from ansible_collections.onprem.llm.plugins.module_utils.vllm import support_matrix
 from ansible_collections.onprem.llm.plugins.module_utils.vllm.resolve import dotted_tuple, version_key
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -136,10 +138,11 @@ def test_every_row_cites_a_source():
 
 def test_generated_document_is_up_to_date():
     doc = (ROOT / "docs" / "vllm-compatibility.md").read_text(encoding="utf-8")
-    assert doc == table.render_markdown(), (
+    names = sorted(p.name for p in (ROOT / "roles" / "vllm" / "files" / "locks").iterdir())
+    assert doc == support_matrix.render_document(names), (
         "docs/vllm-compatibility.md is stale: regenerate it with "
-        "PYTHONPATH=collections .venv/bin/python -m "
-        "ansible_collections.onprem.llm.plugins.module_utils.vllm.compat_table > docs/vllm-compatibility.md"
+        "PYTHONPATH=collections .venv/bin/python -m ansible_collections.onprem.llm.plugins.module_utils"
+        ".vllm.support_matrix roles/vllm/files/locks > docs/vllm-compatibility.md"
     )
 
 
@@ -150,9 +153,47 @@ def _shipped_vllm_locks():
 
 def test_cuda_locks_are_shipped():
     assert [p.name for p in _shipped_vllm_locks()] == [
+        "vllm-0.11.0-cu128-cp310-manylinux_2_28_x86_64.txt",
+        "vllm-0.11.0-cu128-cp311-manylinux_2_28_x86_64.txt",
+        "vllm-0.11.0-cu128-cp312-manylinux_2_28_x86_64.txt",
+        "vllm-0.11.0-cu128-cp313-manylinux_2_28_x86_64.txt",
+        "vllm-0.29.0-cu130-cp310-manylinux_2_34_x86_64.txt",
         "vllm-0.29.0-cu130-cp311-manylinux_2_34_x86_64.txt",
         "vllm-0.29.0-cu130-cp312-manylinux_2_34_x86_64.txt",
+        "vllm-0.29.0-cu130-cp313-manylinux_2_34_x86_64.txt",
     ]
+
+
+# The CUDA runtime and cuBLAS that a lock's torch pulls from PyPI, per build: torch and vLLM must be
+# built for the same CUDA minor (FACTS: vLLM 0.16.0's 12.9 wheel failed on PyPI torch's cuBLAS 12.8).
+_CUDA_PACKAGES = {
+    "cu128": (r"nvidia-cuda-runtime-cu12==12\.8\.", r"nvidia-cublas-cu12==12\.8\."),
+    "cu130": (r"nvidia-cuda-runtime==13\.0\.", r"nvidia-cublas==13\."),
+}
+
+
+@pytest.mark.parametrize("lock", _shipped_vllm_locks(), ids=lambda p: p.name)
+def test_every_cuda_lock_takes_the_cuda_of_its_build(lock):
+    variant = lock.name.split("-")[2]
+    text = lock.read_text(encoding="utf-8")
+    for pattern in _CUDA_PACKAGES[variant]:
+        assert re.search(r"^" + pattern, text, re.M), (lock.name, pattern)
+    # No CUDA runtime or cuBLAS of the other major sneaks in. (nvidia-cutlass-dsl pulls both
+    # nvidia-cutlass-dsl-libs-cu12 and -cu13 into the cu130 closure: DSL libraries, not a runtime.)
+    other = r"^nvidia-(cuda-runtime|cublas)-cu12==" if variant == "cu130" else r"^nvidia-(cuda-runtime|cublas)(-cu13)?==13"
+    assert not re.search(other, text, re.M)
+
+
+@pytest.mark.parametrize("target", support_matrix.OS_TARGETS, ids=lambda t: t["os"])
+@pytest.mark.parametrize("branch", support_matrix.DRIVER_BRANCHES)
+def test_every_os_and_driver_branch_gets_a_shipped_lock(target, branch):
+    names = sorted(p.name for p in (ROOT / "roles" / "vllm" / "files" / "locks").iterdir())
+    got = support_matrix.answer(target, branch, names)
+    assert "error" not in got, got
+    assert got["lock"] and got["lock"].startswith("vllm-%s-%s-cp%s-" % (
+        got["vllm_version"], got["variant"], target["python"].replace(".", "")))
+    cuda_major = 13 if int(branch) >= 580 else 12
+    assert got["cuda_version"].startswith("%d." % cuda_major)
 
 
 @pytest.mark.parametrize("lock", _shipped_vllm_locks(), ids=lambda p: p.name)

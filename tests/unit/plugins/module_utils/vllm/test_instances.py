@@ -134,3 +134,13 @@ def test_pip_source_args():
     ]
     assert inst.pip_source_args(resolved, wheelhouse="https://wh/", ca_bundle="/c") == [
         "--no-index", "--find-links", "https://wh/", "--cert", "/c"]
+
+
+def test_fitting_locks_keeps_one_per_build_for_this_interpreter():
+    # Python 3.11 on glibc 2.36: both 0.32.0 cpu locks fit, the 2_34 one (highest floor) is kept.
+    assert inst.fitting_locks(LOCKS, "3.11", "x86_64", "2.36") == [LOCKS[0], LOCKS[3]]
+    # glibc 2.31 leaves only the floors at or below it.
+    assert inst.fitting_locks(LOCKS, "3.11", "x86_64", "2.31") == [LOCKS[1], LOCKS[3]]
+    assert inst.fitting_locks(LOCKS, "3.12", "x86_64", "2.39") == [LOCKS[2]]
+    assert inst.fitting_locks(LOCKS, "3.11", "aarch64", "2.36") == []
+    assert inst.fitting_locks(LOCKS, "3.11", "x86_64", "") == []

