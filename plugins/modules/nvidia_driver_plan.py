@@ -34,7 +34,8 @@ options:
   host:
     description:
       - The host (ignored by O(plan=activate)), with keys C(distribution), C(distribution_major_version), C(distribution_version),
-        C(architecture) (as in C(ansible_facts)) and C(kernel) (the running kernel release).
+        C(architecture) (as in C(ansible_facts)) and C(kernel) (the running kernel release, or with
+        C(kernel_side) the installed kernel to build for).
     type: dict
     required: true
   gpu:
@@ -44,7 +45,8 @@ options:
   options:
     description:
       - Planner options. For O(plan=driver) C(branch), C(version), C(flavour), C(source),
-        C(repo_url), C(local_repo_package), C(compute_only), C(container_mode), C(secure_boot)
+        C(repo_url), C(local_repo_package), C(compute_only), C(container_mode), C(kernel_side) (headers,
+        DKMS build and initramfs for the host's C(kernel) even in container mode), C(secure_boot)
         (C(enabled), C(disabled) or C(unknown)), C(secure_boot_policy), C(fabricmanager),
         C(container_toolkit), C(container_toolkit_repo_url), C(dcgm), C(dcgm_exporter), C(installed)
         (C(ansible_facts.packages)) and C(allow_branch_change).
@@ -127,7 +129,7 @@ from ansible_collections.onprem.llm.plugins.module_utils.nvidia.driver_plan impo
 
 
 # Options that arrive as strings when templated ("True", "false") and are booleans to the planner.
-BOOL_OPTIONS = ("compute_only", "container_mode", "container_toolkit", "dcgm", "dcgm_exporter",
+BOOL_OPTIONS = ("compute_only", "container_mode", "kernel_side", "container_toolkit", "dcgm", "dcgm_exporter",
                 "allow_branch_change", "compat", "changed", "nouveau_loaded", "control_node", "reboot_ok")
 
 

@@ -111,6 +111,9 @@ fi
 # A fresh machine-id per container (systemd creates it at boot); no stale apt lists or debs.
 : >"$rootfs/etc/machine-id"
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+# Without lists the index is stale, not an hour old: apt's cache_valid_time reads the directory's
+# mtime (no update-success stamp yet), so a role's "refresh if older than" must refresh here.
+touch -d @0 "$rootfs/var/lib/apt/lists"
 # Units that only make sense on real hardware and otherwise leave systemd 'degraded'.
 for unit in getty.target console-getty.service systemd-remount-fs.service \
             systemd-firstboot.service systemd-udev-trigger.service systemd-udevd.service; do

@@ -12,8 +12,9 @@ mkdir -p "$log_dir"
 : >"$log_dir/summary.txt"
 
 # Longest first, so the last scenario to start is a short one (minutes on an idle 2-core machine;
-# only the order matters). Scenarios missing here run after these.
-order=(vllm_cpu rollout closed_network weights vllm_ray nvidia_driver ollama gpu_preflight)
+# only the order matters; nvidia_driver is long since it builds a DKMS module). Scenarios missing
+# here run after these.
+order=(vllm_cpu closed_network nvidia_driver rollout vllm_ray weights ollama gpu_preflight)
 
 if (($#)); then
   wanted=("$@")

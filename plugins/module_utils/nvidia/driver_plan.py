@@ -500,8 +500,10 @@ def plan_driver(host, gpu_facts, options):
     """The whole plan.
 
     ``host``: distribution, distribution_major_version, distribution_version, architecture,
-    kernel (running kernel release). ``options``: branch, version, flavour, source, repo_url,
-    local_repo_package, compute_only, container_mode, secure_boot (enabled|disabled|unknown),
+    kernel (the running kernel's release, or the installed kernel to build for). ``options``: branch,
+    version, flavour, source, repo_url, local_repo_package, compute_only, container_mode,
+    kernel_side (build the kernel side for ``host["kernel"]`` even in container mode: an image's
+    own kernel package, not the host's running kernel), secure_boot (enabled|disabled|unknown),
     secure_boot_policy, fabricmanager (auto|True|False), container_toolkit, dcgm, dcgm_exporter,
     installed (``ansible_facts.packages``), allow_branch_change.
     """
@@ -538,6 +540,9 @@ def plan_driver(host, gpu_facts, options):
     flavour, flavour_reason = choose_flavour(flavour_req, archs, branch, open_unusable)
     container_mode = bool(options.get("container_mode"))
     kernel = host.get("kernel") or ""
+    # In a container the kernel side (headers, DKMS build, initramfs) can still be done for a kernel
+    # installed in it; only loading the module and rebooting cannot.
+    kernel_side = not container_mode or bool(options.get("kernel_side") and kernel)
 
     plan = {
         "family": "dnf" if family_name == "RedHat" else "apt",
@@ -549,7 +554,8 @@ def plan_driver(host, gpu_facts, options):
         "versionlock_plugin": None, "needs_dkms": False, "signed_modules": False,
         "container_mode": container_mode, "remove_packages": [], "branch_change": None,
         "nouveau_blacklist": True,
-        "initramfs_command": ["dracut", "--force"] if family_name == "RedHat" else ["update-initramfs", "-u", "-k", "all"],
+        "initramfs_command": _initramfs_command(family_name, kernel if options.get("kernel_side") else None),
+        "kernel": kernel, "kernel_side": kernel_side,
         "persistenced_unit": "nvidia-persistenced.service",
         "secure_boot": None, "notes": [], "kernel_follow_packages": [],
     }
@@ -570,22 +576,33 @@ def plan_driver(host, gpu_facts, options):
 
     plan["secure_boot"] = _secure_boot(plan, options.get("secure_boot") or "unknown",
                                        options.get("secure_boot_policy") or "auto", container_mode)
-    if plan["needs_dkms"] and not container_mode:
+    if plan["needs_dkms"] and kernel_side:
         plan["kernel_packages"] = _kernel_packages(family_name, kernel) + plan.get("kernel_follow_packages", [])
     plan["fabricmanager"] = _fabricmanager(family_name, source, branch, (gpu_facts or {}).get("nvswitch"),
                                            options.get("fabricmanager", "auto"))
     _extras(plan, family_name, source, release, arch, branch, options)
-    if container_mode:
-        # The kernel module can neither build nor load in a container: userspace only.
+    if not kernel_side:
+        # No kernel in the container to build for: userspace only.
         plan["skipped_packages"] = plan["kernel_module_packages"]
         plan["kernel_module_packages"] = []
         plan["notes"].append("container mode: kernel module packages, headers and reboot skipped")
+    elif container_mode:
+        plan["skipped_packages"] = []
+        plan["notes"].append("container mode: the kernel side is built for the installed kernel %s; "
+                             "loading the module and rebooting are skipped" % kernel)
     else:
         plan["skipped_packages"] = []
     _hold(plan, family_name, version)
     plan["install_packages"] = _install_specs(plan, family_name, release, version)
     _branch_change(plan, options.get("installed"), bool(options.get("allow_branch_change")))
     return plan
+
+
+def _initramfs_command(family_name, kernel):
+    """Rebuild every kernel's initramfs, or only that of ``kernel`` (the one the plan builds for)."""
+    if family_name == "RedHat":
+        return ["dracut", "--force", "--kver", kernel] if kernel else ["dracut", "--force"]
+    return ["update-initramfs", "-u", "-k", kernel or "all"]
 
 
 def _install_specs(plan, family_name, release, version):

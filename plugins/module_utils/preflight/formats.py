@@ -66,6 +66,8 @@ PATTERNS = {
     "executable": (r"^(/[A-Za-z0-9._/+-]+|[A-Za-z0-9._+-]+)$", ("..",),
                    "must be a program name or an absolute path to it (e.g. python3 or /usr/bin/python3.11)"),
     "interface": (r"^[A-Za-z0-9_.:-]{1,15}$", (), "must be a network interface name (e.g. eth0, ens5f0)"),
+    "kernel_release": (r"^[0-9]+\.[0-9]+[A-Za-z0-9._+~-]{0,100}$", (),
+                       "must be a kernel release as uname -r prints it (e.g. 6.1.0-57-amd64)"),
     "token": (r"^[A-Za-z0-9._~+/=:-]{1,512}$", (),
               "must be one token of letters, digits and ._~+/=:- (no spaces or quotes)"),
     "cidr": (r"^(all|[0-9A-Fa-f:.]+(/[0-9]{1,3})?)$", (),

@@ -113,6 +113,25 @@ def test_debian_container_mode_skips_dkms_and_headers():
     assert result["kernel_packages"] == []
 
 
+def test_container_mode_with_an_installed_kernel_builds_its_kernel_side():
+    # The image's own kernel package (6.1.0-40-amd64 here), not the host's running kernel.
+    result = plan("debian12", T4, container_mode=True, kernel_side=True)
+    assert (result["container_mode"], result["kernel_side"], result["kernel"]) == (True, True, "6.1.0-40-amd64")
+    assert result["skipped_packages"] == []
+    assert result["kernel_module_packages"] == ["nvidia-kernel-dkms"]
+    assert result["kernel_packages"] == ["linux-headers-6.1.0-40-amd64"]
+    assert "nvidia-kernel-dkms" in result["install_packages"] and "nvidia-kernel-dkms" in result["hold_packages"]
+    assert result["initramfs_command"] == ["update-initramfs", "-u", "-k", "6.1.0-40-amd64"]
+    assert any("built for the installed kernel 6.1.0-40-amd64" in note for note in result["notes"])
+
+
+def test_without_a_kernel_to_build_for_the_initramfs_of_every_kernel_is_rebuilt():
+    assert plan("debian12", T4)["initramfs_command"] == ["update-initramfs", "-u", "-k", "all"]
+    assert plan("debian12", T4)["kernel_side"] is True
+    assert plan("rocky9", T4, kernel_side=True)["initramfs_command"][:3] == ["dracut", "--force", "--kver"]
+    assert plan("debian13", T4, container_mode=True)["kernel_side"] is False
+
+
 def test_debian_nvswitch_plans_fabricmanager_but_it_is_unavailable():
     fm = plan("debian13", A100X8, container_mode=True)["fabricmanager"]
     assert (fm["needed"], fm["install"], fm["available"], fm["package"]) == (True, False, False, None)
