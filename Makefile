@@ -88,12 +88,14 @@ sanity: venv  ## ansible-test sanity on a copy at .../ansible_collections/onprem
 build: venv  ## build the collection tarball, check its contents, syntax-check onprem.llm.site from an install
 	tests/sanity/build-check.sh
 
-images: host-deps venv  ## build the lab / Molecule node images (cached by recipe)
+lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, and 12 with vLLM (cached by recipe)
 	tests/lab/build-image.sh bookworm
 	tests/lab/build-image.sh trixie
+	tests/lab/build-vllm-image.sh
+
+images: lab-images  ## build every Molecule node image: the lab's and Ubuntu 22.04 and 24.04 (cached by recipe)
 	tests/lab/build-image.sh jammy
 	tests/lab/build-image.sh noble
-	tests/lab/build-vllm-image.sh
 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 	tests/molecule/run-scenarios.sh $(SCENARIO)
@@ -101,7 +103,7 @@ molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 preflight-test: venv images  ## bad-inventory matrix through site.yml against podman nodes (i-pf-*)
 	$(BIN)/python -m pytest -q tests/integration/test_preflight_inventories.py
 
-lab: venv images  ## create the podman lab, run site.yml on it, say how to reach it
+lab: venv lab-images  ## create the podman lab, run site.yml on it, say how to reach it
 	ansible-playbook $(LAB) tests/lab/create.yml tests/lab/vllm_assets.yml
 	ansible-playbook $(LAB) site.yml
 	@echo; echo "Lab nodes (podman containers on this machine):"
@@ -129,4 +131,4 @@ test-quick: venv  ## unit tests + lint, side by side (about 90 s)
 test: host-deps  ## everything CI runs (.ci/run), with a timing table at the end
 	tests/run-suite.sh venv images lint+preflight-test+sanity+unit+build molecule
 
-.PHONY: help cache-dir host-deps venv unit lint sanity build images preflight-test molecule lab lab-destroy test-quick test
+.PHONY: help cache-dir host-deps venv unit lint sanity build lab-images images preflight-test molecule lab lab-destroy test-quick test
