@@ -7,15 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.gateway import routes as _routes
-
-
-def _plain(value):
-    """hostvars (a lazy mapping) -> plain dicts, so module_utils sees ordinary data."""
-    if hasattr(value, "items"):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
 
 
 def gateway_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=None):
@@ -26,15 +18,15 @@ def gateway_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=N
     for host in hosts:
         if host in hostvars:
             hv = hostvars[host]
-            wanted[host] = dict((key, _plain(hv[key])) for key in
+            wanted[host] = dict((key, plain(hv[key])) for key in
                                 ("vllm_instances", "vllm_state", "ollama_models", "ollama_host", "ollama_state",
                                  "gateway_backend_address", "ansible_host") if key in hv)
-    return _routes.build_routes(wanted, _plain(groups), list(backend_groups or []), str(gateway_host),
+    return _routes.build_routes(wanted, plain(groups), list(backend_groups or []), str(gateway_host),
                                 list(drain_hosts or []))
 
 
 def gateway_api_key_problems(api_keys, var="gateway_api_keys"):
-    return _routes.api_key_problems(_plain(api_keys), var)
+    return _routes.api_key_problems(plain(api_keys), var)
 
 
 def gateway_key_pattern(key):

@@ -132,6 +132,14 @@ def _gateway(key, value):
     return change
 
 
+def _monitoring(**settings):
+    """A monitoring group (Prometheus on the CPU node) with these settings."""
+    def change(inv):
+        inv["hosts.yml"]["all"]["children"]["monitoring"] = {"hosts": {CPU: None}}
+        inv["group_vars/monitoring/monitoring.yml"] = dict(settings)
+    return change
+
+
 def _gpu_model(name, catalog, repo_id):
     def change(inv):
         _gpu(inv)["model_weights_models"][0].update(name=name, catalog=catalog, repo_id=repo_id)
@@ -246,6 +254,12 @@ CASES = [
     ("gateway-shared-key", _gateway("gateway_api_keys", [{"client": "ops", "key": "{{ vault_gateway_key_ops }}"},
                                                          {"client": "ci", "key": "{{ vault_gateway_key_ops }}"}]),
      [CPU, "gateway_api_keys[1] (ci): key is the same as gateway_api_keys[0]'s"]),
+    ("monitoring-settings", _monitoring(monitoring_retention_time="15 days", monitoring_retention_size="50G",
+                                        monitoring_alert_vllm_waiting_requests="ten",
+                                        monitoring_alert_vllm_kv_cache_usage=90, monitoring_exporter_allow=["any"]),
+     [CPU, "monitoring_retention_time must be a Prometheus duration", "monitoring_retention_size must be a Prometheus size",
+      "monitoring_alert_vllm_waiting_requests must be a number, got the string 'ten'",
+      "monitoring_alert_vllm_kv_cache_usage must be a fraction", "monitoring_exporter_allow[0] must be an IP address"]),
     # Every other format of the rules table at once: one bad value each, every one named (the
     # preflight lists all problems in one run; test_rules.py has each format's own cases).
     ("every-other-format", _many(

@@ -20,6 +20,7 @@ TRANSLATED = [
     "gguf-and-quantization.md",
     "lifecycle.md",
     "model-selection.md",
+    "monitoring.md",
     "ollama.md",
     "preflight.md",
     "upgrade.md",

@@ -22,7 +22,7 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "inventories" / "example"
 PASSWORD_FILE = EXAMPLE / "vault-password.txt"
-GROUPS = {"gpu_nodes", "vllm_servers", "ollama_servers", "model_mirror", "gateway"}
+GROUPS = {"gpu_nodes", "vllm_servers", "ollama_servers", "model_mirror", "gateway", "monitoring"}
 CONNECTION_VARS = {"ansible_host", "ansible_port", "ansible_user", "ansible_connection", "ansible_python_interpreter",
                    "ansible_become", "ansible_ssh_common_args"}
 
@@ -151,7 +151,7 @@ def test_commented_defaults_name_declared_variables():
 def test_every_role_setting_is_documented_somewhere():
     """Each role variable of the roles a site runs appears in the example, set or commented."""
     text = "\n".join(p.read_text(encoding="utf-8") for p in var_files())
-    roles = ("gpu_preflight", "nvidia_driver", "cuda", "model_weights", "vllm", "ollama", "gateway")
+    roles = ("gpu_preflight", "nvidia_driver", "cuda", "model_weights", "vllm", "ollama", "gateway", "monitoring")
     missing = []
     for role in roles:
         spec = load(ROOT / "roles" / role / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]

@@ -73,6 +73,11 @@ PATTERNS = {
     "cidr": (r"^(all|[0-9A-Fa-f:.]+(/[0-9]{1,3})?)$", (),
              "must be an address or network for nginx's allow (e.g. 10.0.0.0/8, 192.168.1.5 or all)"),
     # Joined into a systemd ExecStart= line or split on spaces: no spaces, quotes, '%', '$' or ';'.
+    # Prometheus' own units (model.ParseDuration), as in its flags and configuration.
+    "prom_duration": (r"^([0-9]+(ms|s|m|h|d|w|y))+$", (), "must be a Prometheus duration such as 15s, 5m, 15d or 1h30m"),
+    "prom_size": (r"^[0-9]+(B|KB|MB|GB|TB|PB|EB)$", (), "must be a Prometheus size such as 512MB, 50GB or 1TB"),
+    # systemd IPAddressAllow= entries: an address or a network, nothing else.
+    "ip_network": (r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$", (), "must be an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"),
     "argument": (r"^%s$" % _ARG, (),
                  "must be one command-line argument of letters, digits and _./:=,+@- (e.g. --disable-usage-stats)"),
     "arguments": (r"^ *%s( +%s)* *$" % (_ARG, _ARG), (),
@@ -115,6 +120,29 @@ def check_not_negative(value):
     if number is None or number < 0:
         return "must be a whole number of at least 0"
     return None
+
+
+def check_fraction(value):
+    number = _as_number(value)
+    if number is None or not 0 < number <= 1:
+        return "must be a fraction above 0 and at most 1 (e.g. 0.9 for 90 %)"
+    return None
+
+
+def check_number_not_negative(value):
+    number = _as_number(value)
+    if number is None or number < 0:
+        return "must be a number of at least 0"
+    return None
+
+
+def _as_number(value):
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def check_hf_repo_id(value):
@@ -165,6 +193,8 @@ FORMATS.update({
     "port": check_port,
     "positive": check_positive,
     "not_negative": check_not_negative,
+    "fraction": check_fraction,
+    "number_not_negative": check_number_not_negative,
     "hf_repo_id": check_hf_repo_id,
     "host_port": check_host_port,
     "abs_path": check_abs_path,

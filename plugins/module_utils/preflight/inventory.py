@@ -241,7 +241,7 @@ def serving_problems(values, groups, catalogue):
 
 # The roles a host's groups run, for the rules between settings (security_problems).
 GROUP_ROLES = {"vllm_servers": "vllm", "vllm_ray_nodes": "vllm", "gateway": "gateway",
-               "ollama_servers": "ollama", "model_mirror": "model_weights"}
+               "ollama_servers": "ollama", "model_mirror": "model_weights", "monitoring": "monitoring"}
 
 
 def value_problems_of(values, roles, catalogue, issues=()):

@@ -60,6 +60,11 @@ def catalogue():
     ("argument", ["--disable-usage-stats", "--num-cpus=4"], ["a b", "--x=$HOME", "--y=%h", "a;b", "'q'"]),
     ("arguments", ["--index-url https://mirror/simple --timeout 60", "-q"], ["--x 'a b'", "a;b", "$(id)"]),
     ("cidr", ["10.0.0.0/8", "192.168.1.5", "all", "::1"], ["10.0.0.0/8 # lab", "any"]),
+    ("ip_network", ["10.0.0.0/8", "192.168.1.5", "fd00::/8"], ["all", "any", "localhost", "10.0.0.1 10.0.0.2"]),
+    ("prom_duration", ["15s", "5m", "15d", "1h30m", "2w", "1y", "500ms"], ["15", "5 m", "-1m", "1.5h", "15D", "10min"]),
+    ("prom_size", ["512MB", "50GB", "1TB", "100B"], ["50G", "50 GB", "1.5GB", "50gb", "GB"]),
+    ("fraction", [0.9, "0.1", 1, 1.0], [0, "0", 1.5, -0.1, "ninety", True]),
+    ("number_not_negative", [0, 10, 2.5, "3"], [-1, "ten", False]),
     ("ollama_model", ["llama3", "llama3:8b", "acme/tiny-import:f16", "host:5000/ns/m:tag"], ["a b", "a;b", "a/b/c/d", "m:..", ""]),
 ])
 def test_each_format_accepts_and_refuses(fmt, good, bad):

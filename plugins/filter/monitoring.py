@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters behind monitoring: the endpoint facts nodes publish and the scrape jobs made of them."""
+
+from __future__ import annotations
+
+from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targets as _targets
+from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
+
+
+def vllm_endpoint_fact(instances):
+    return _targets.vllm_endpoint_fact(plain(instances or []))
+
+
+def monitoring_exporter_fact(address, port):
+    return _targets.exporter_fact(address, port)
+
+
+def monitoring_scrape_jobs(published, addresses, monitoring_host, prometheus_target):
+    return _targets.scrape_jobs(plain(published or {}), plain(addresses or {}), str(monitoring_host),
+                                str(prometheus_target))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "vllm_endpoint_fact": vllm_endpoint_fact,
+            "monitoring_exporter_fact": monitoring_exporter_fact,
+            "monitoring_scrape_jobs": monitoring_scrape_jobs,
+        }

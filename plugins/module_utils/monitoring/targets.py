@@ -1,0 +1,112 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each node publishes for monitoring, and the scrape jobs Prometheus gets from it.
+
+Pure logic, no Ansible import. Serving roles write a local fact (``/etc/ansible/facts.d/``) naming
+what they serve; the monitoring role reads those facts of every host and turns them into scrape
+jobs. An endpoint bound to loopback on another host than Prometheus cannot be scraped: that is a
+problem naming the host and the variable to set, reported before anything changes.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.onprem.llm.plugins.module_utils.gateway.routes import WILDCARD_HOSTS, is_loopback
+
+FACT_VERSION = 1
+METRICS_PATH = "/metrics"
+# Local fact names (files /etc/ansible/facts.d/<name>.fact).
+VLLM_FACT = "onprem_llm_vllm"
+EXPORTERS_FACT = "onprem_llm_exporters"
+
+
+def _url_host(address):
+    address = str(address).strip("[]")
+    return "[%s]" % address if ":" in address else address
+
+
+def _served(inst):
+    served = inst.get("served_model_name")
+    if isinstance(served, (list, tuple)):
+        return [str(s) for s in served if s]
+    return [str(served or inst.get("name"))]
+
+
+def vllm_endpoint_fact(instances):
+    """vLLM plan instances (``vllm_plan.instances``, the Ray head's ``vllm_plan.ray.instances``) ->
+    the document the vllm role publishes: where each instance listens and what it serves. Whether
+    an API key is set, never the key."""
+    endpoints = []
+    for inst in instances or []:
+        host = str(inst.get("host") or "127.0.0.1")
+        endpoints.append({
+            "name": str(inst["name"]),
+            "host": host,
+            "port": int(inst["port"]),
+            "models": _served(inst),
+            "url": "http://%s:%d" % (_url_host(host), int(inst["port"])),
+            "metrics_path": METRICS_PATH,
+            "api_key": bool(inst.get("api_key")),
+        })
+    return {"version": FACT_VERSION, "engine": "vllm", "endpoints": sorted(endpoints, key=lambda e: e["name"])}
+
+
+def exporter_fact(address, port):
+    """The node exporter's listen address and port -> the document the exporters entry publishes."""
+    return {"version": FACT_VERSION, "node": {"host": str(address), "port": int(port),
+                                              "metrics_path": METRICS_PATH}}
+
+
+def _target(host, listen, port, address, monitoring_host, where, variable, problems):
+    """host:port Prometheus on ``monitoring_host`` scrapes; None when it cannot reach it."""
+    if is_loopback(listen):
+        if host == monitoring_host:
+            return "%s:%d" % (_url_host("127.0.0.1" if listen == "localhost" else listen), port)
+        problems.append(
+            "%s on host %s listens on loopback (%s), which the monitoring host %s cannot scrape: set %s "
+            "to %s's private address (or run monitoring on %s)"
+            % (where, host, listen, monitoring_host, variable, host, host))
+        return None
+    if listen in WILDCARD_HOSTS:
+        listen = address or host
+    return "%s:%d" % (_url_host(listen), port)
+
+
+def scrape_jobs(published, addresses, monitoring_host, prometheus_target):
+    """Published facts of every host -> {"jobs": [...], "problems": [...], "unpublished": [...]}.
+
+    ``published``: {host: that host's ``ansible_local``}, of which the facts ``onprem_llm_exporters``
+    (exporters_fact) and ``onprem_llm_vllm`` (vllm_endpoint_fact) are read;
+    ``addresses``: {host: address other hosts reach it on} (for endpoints on a wildcard address);
+    ``prometheus_target``: host:port of Prometheus itself. Jobs are Prometheus ``scrape_configs``
+    entries with static targets, each labelled with its inventory ``host`` (and, for vLLM, the
+    instance name and first served model). Hosts are taken in sorted order so the file is stable.
+    """
+    problems, unpublished = [], []
+    node, vllm = [], []
+    for host in sorted(published or {}):
+        facts = published[host] or {}
+        address = (addresses or {}).get(host) or host
+        exporters = facts.get(EXPORTERS_FACT)
+        if exporters and exporters.get("node"):
+            entry = exporters["node"]
+            target = _target(host, str(entry.get("host") or ""), int(entry["port"]), address, monitoring_host,
+                             "the node exporter", "monitoring_exporter_listen", problems)
+            if target:
+                node.append({"targets": [target], "labels": {"host": host}})
+        else:
+            unpublished.append(host)
+        for endpoint in ((facts.get(VLLM_FACT) or {}).get("endpoints") or []):
+            target = _target(host, endpoint["host"], int(endpoint["port"]), address, monitoring_host,
+                             "vLLM instance %s" % endpoint["name"], "vllm_instances[].host", problems)
+            if target:
+                vllm.append({"targets": [target],
+                             "labels": {"host": host, "vllm_instance": endpoint["name"],
+                                        "model": (endpoint.get("models") or [endpoint["name"]])[0]}})
+    itself = {"targets": [prometheus_target], "labels": {"host": monitoring_host}}
+    jobs = [{"job_name": "prometheus", "static_configs": [itself]}]
+    if node:
+        jobs.append({"job_name": "node", "metrics_path": METRICS_PATH, "static_configs": node})
+    if vllm:
+        jobs.append({"job_name": "vllm", "metrics_path": METRICS_PATH, "static_configs": vllm})
+    return {"jobs": jobs, "problems": problems, "unpublished": unpublished}

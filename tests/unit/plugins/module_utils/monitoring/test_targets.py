@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.llm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targets
+
+
+def _instance(name, host="127.0.0.1", port=8000, served=None, api_key=False):
+    return {"name": name, "host": host, "port": port, "served_model_name": served or name,
+            "api_key": api_key, "config": {"model": "/srv/models/x"}, "env": {}}
+
+
+def _exporter(host, port=9100):
+    return targets.exporter_fact(host, port)
+
+
+def test_vllm_fact_names_what_is_served_and_never_the_key():
+    fact = targets.vllm_endpoint_fact([_instance("tiny", "g-cpu1", 8000, "tiny-llama", api_key=True),
+                                       _instance("chat", port=8001, served=["chat", "chat-v2"])])
+    assert fact == {"version": 1, "engine": "vllm", "endpoints": [
+        {"name": "chat", "host": "127.0.0.1", "port": 8001, "models": ["chat", "chat-v2"],
+         "url": "http://127.0.0.1:8001", "metrics_path": "/metrics", "api_key": False},
+        {"name": "tiny", "host": "g-cpu1", "port": 8000, "models": ["tiny-llama"],
+         "url": "http://g-cpu1:8000", "metrics_path": "/metrics", "api_key": True}]}
+
+
+def test_vllm_fact_brackets_ipv6_and_is_empty_without_instances():
+    assert targets.vllm_endpoint_fact([_instance("a", "::1")])["endpoints"][0]["url"] == "http://[::1]:8000"
+    assert targets.vllm_endpoint_fact([])["endpoints"] == []
+
+
+def test_jobs_from_published_facts_with_labels():
+    published = {
+        "g-gw1": {"onprem_llm_exporters": _exporter("10.89.0.2")},
+        "g-cpu1": {"onprem_llm_exporters": _exporter("10.89.0.3"),
+                   "onprem_llm_vllm": targets.vllm_endpoint_fact([_instance("tiny", "g-cpu1", 8000, "tiny-llama")])},
+    }
+    out = targets.scrape_jobs(published, {}, "g-gw1", "127.0.0.1:9090")
+    assert out["problems"] == [] and out["unpublished"] == []
+    assert out["jobs"] == [
+        {"job_name": "prometheus", "static_configs": [{"targets": ["127.0.0.1:9090"], "labels": {"host": "g-gw1"}}]},
+        {"job_name": "node", "metrics_path": "/metrics", "static_configs": [
+            {"targets": ["10.89.0.3:9100"], "labels": {"host": "g-cpu1"}},
+            {"targets": ["10.89.0.2:9100"], "labels": {"host": "g-gw1"}}]},
+        {"job_name": "vllm", "metrics_path": "/metrics", "static_configs": [
+            {"targets": ["g-cpu1:8000"], "labels": {"host": "g-cpu1", "vllm_instance": "tiny", "model": "tiny-llama"}}]},
+    ]
+
+
+def test_loopback_endpoint_on_the_monitoring_host_is_scraped_there():
+    published = {"mon": {"onprem_llm_exporters": _exporter("127.0.0.1"),
+                         "onprem_llm_vllm": targets.vllm_endpoint_fact([_instance("tiny")])}}
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert out["problems"] == []
+    assert [c["targets"] for job in out["jobs"][1:] for c in job["static_configs"]] == [["127.0.0.1:9100"], ["127.0.0.1:8000"]]
+
+
+def test_loopback_endpoint_on_another_host_is_a_problem_naming_the_variable():
+    published = {"gpu1": {"onprem_llm_exporters": _exporter("127.0.0.1"),
+                          "onprem_llm_vllm": targets.vllm_endpoint_fact([_instance("tiny")])}}
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert out["problems"] == [
+        "the node exporter on host gpu1 listens on loopback (127.0.0.1), which the monitoring host mon cannot "
+        "scrape: set monitoring_exporter_listen to gpu1's private address (or run monitoring on gpu1)",
+        "vLLM instance tiny on host gpu1 listens on loopback (127.0.0.1), which the monitoring host mon cannot "
+        "scrape: set vllm_instances[].host to gpu1's private address (or run monitoring on gpu1)"]
+    assert [job["job_name"] for job in out["jobs"]] == ["prometheus"]
+
+
+def test_wildcard_endpoint_is_reached_at_the_hosts_address():
+    published = {"gpu1": {"onprem_llm_exporters": _exporter("10.0.0.7"),
+                          "onprem_llm_vllm": targets.vllm_endpoint_fact([_instance("a", "0.0.0.0"), _instance("b", "::", 8001)])}}
+    out = targets.scrape_jobs(published, {"gpu1": "10.0.0.7"}, "mon", "127.0.0.1:9090")
+    assert [c["targets"][0] for c in out["jobs"][2]["static_configs"]] == ["10.0.0.7:8000", "10.0.0.7:8001"]
+    # No known address: the inventory name (resolved by Prometheus).
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert out["jobs"][2]["static_configs"][0]["targets"] == ["gpu1:8000"]
+
+
+def test_hosts_without_an_exporter_fact_are_listed_and_still_scraped_for_vllm():
+    published = {"b": {}, "a": {"onprem_llm_vllm": targets.vllm_endpoint_fact([_instance("x", "a")])}, "c": None}
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert out["unpublished"] == ["a", "b", "c"]
+    assert [job["job_name"] for job in out["jobs"]] == ["prometheus", "vllm"]
