@@ -3,30 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections import ChainMap, OrderedDict
 
 from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
 
 
-class _Lazy(Mapping):
-    def __init__(self, data):
-        self._data = data
-
-    def __getitem__(self, key):
-        return self._data[key]
-
-    def __iter__(self):
-        return iter(self._data)
-
-    def __len__(self):
-        return len(self._data)
-
-
 def test_lazy_mappings_and_tuples_become_dicts_and_lists():
-    out = plain(_Lazy({"a": (1, _Lazy({"b": [2, (3,)]})), "c": OrderedDict(d="e")}))
+    out = plain(ChainMap({"a": (1, ChainMap({"b": [2, (3,)]})), "c": OrderedDict(d="e")}))
     assert out == {"a": [1, {"b": [2, [3]]}], "c": {"d": "e"}}
-    # _Lazy is no dict subclass, so these say the mappings were converted.
+    # ChainMap is no dict subclass, so these say the mappings were converted.
     assert isinstance(out, dict) and isinstance(out["a"], list) and isinstance(out["a"][1], dict)
 
 
