@@ -13,8 +13,16 @@ def vllm_endpoint_fact(instances):
     return _targets.vllm_endpoint_fact(plain(instances or []))
 
 
-def monitoring_exporter_fact(address, port):
-    return _targets.exporter_fact(address, port)
+def monitoring_exporter_fact(address, port, gateway_port=None):
+    return _targets.exporter_fact(address, port, gateway_port)
+
+
+def monitoring_gateway_fact(access_log):
+    return _targets.gateway_fact(access_log)
+
+
+def monitoring_gateway_log_problems(fact):
+    return _targets.gateway_log_problems(plain(fact or {}))
 
 
 def monitoring_scrape_jobs(published, addresses, monitoring_host, prometheus_target):
@@ -27,5 +35,7 @@ class FilterModule(object):
         return {
             "vllm_endpoint_fact": vllm_endpoint_fact,
             "monitoring_exporter_fact": monitoring_exporter_fact,
+            "monitoring_gateway_fact": monitoring_gateway_fact,
+            "monitoring_gateway_log_problems": monitoring_gateway_log_problems,
             "monitoring_scrape_jobs": monitoring_scrape_jobs,
         }

@@ -19,6 +19,10 @@ PROMETHEUS = "http://127.0.0.1:9090"
 RULES = "/etc/prometheus/rules/onprem-llm.rules.yml"
 RULE_TESTS = pathlib.Path(__file__).parent.parent / "files" / "onprem-llm.rules.test.yml"
 BACKEND_KEY = "rollout-backend-not-a-secret"
+DASHBOARDS = pathlib.Path(__file__).resolve().parents[3] / "roles" / "monitoring" / "files" / "grafana"
+GRAFANA_DIR = "/etc/onprem-llm/grafana"
+# Grafana's variables as Grafana fills them for "All" and a short range.
+_GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$model": ".*", "$client": ".*"}
 # PromQL words that are not metric names.
 _PROMQL_WORDS = {"and", "or", "unless", "on", "ignoring", "by", "without", "group_left", "group_right",
                  "bool", "offset"}
@@ -49,16 +53,16 @@ def test_prometheus_listens_on_loopback_only(host):
 
 
 def test_every_target_is_up(host):
-    # Three node exporters, two vLLM instances and Prometheus itself; the side effect restarted
-    # vLLM, so give the next scrapes a few seconds.
+    # Three node exporters, the gateway's metrics, two vLLM instances and Prometheus itself; the side
+    # effect restarted vLLM, so give the next scrapes a few seconds.
     for _attempt in range(30):
         targets = _api(host, "/api/v1/targets?state=active")["data"]["activeTargets"]
-        if len(targets) == 6 and all(t["health"] == "up" for t in targets):
+        if len(targets) == 7 and all(t["health"] == "up" for t in targets):
             break
         time.sleep(2)
     found = sorted((t["labels"]["job"], t["labels"]["host"], t["health"]) for t in targets)
     assert found == sorted([("node", n, "up") for n in NODES] + [("vllm", n, "up") for n in ("g-cpu1", "g-cpu2")]
-                           + [("prometheus", "g-gw1", "up")])
+                           + [("prometheus", "g-gw1", "up"), ("gateway", "g-gw1", "up")])
 
 
 def test_scrape_targets_come_from_the_published_endpoints(host):
@@ -72,6 +76,15 @@ def test_scrape_targets_come_from_the_published_endpoints(host):
         exporter = json.loads(_node(node).file("/etc/ansible/facts.d/onprem_llm_exporters.fact").content_string)
         assert exporter["node"] == {"host": _eth0(_node(node)), "port": 9100, "metrics_path": "/metrics"}
         assert "%s:9100" % exporter["node"]["host"] in config
+        # Only the gateway host publishes the gateway's metrics, read from the log its gateway publishes.
+        if node == "g-gw1":
+            assert exporter["gateway"] == {"host": _eth0(host), "port": 3903, "metrics_path": "/metrics"}
+            assert "%s:3903" % exporter["gateway"]["host"] in config
+            gateway = json.loads(host.file("/etc/ansible/facts.d/onprem_llm_gateway.fact").content_string)
+            assert gateway == {"version": 1, "access_log": "/var/log/nginx/onprem-llm-gateway.access.log",
+                               "log_format": "onprem_llm_gateway/2"}
+        else:
+            assert "gateway" not in exporter
 
 
 def test_no_key_in_published_facts_or_the_scrape_config(host):
@@ -87,17 +100,70 @@ def test_vllm_series_of_both_instances(host, expr):
     assert hosts == ["g-cpu1", "g-cpu2"], expr
 
 
-def test_every_metric_the_rules_use_is_exposed_by_the_real_exporters(host):
+@pytest.mark.parametrize("client", ["molecule", "loadloop"])
+def test_gateway_series_by_client(host, client):
+    # The side effect's load loop and the rollout tests sent requests as both clients.
+    expr = 'sum by (host, model, route) (onprem_llm_gateway_requests_total{job="gateway", client="%s", status="200"})' % client
+    found = [(r["metric"]["host"], r["metric"]["model"], r["metric"]["route"]) for r in _query(host, expr)]
+    assert ("g-gw1", "tiny-llama", "chat_completions") in found, found
+
+
+def _metric_names(expr):
+    # Without label matchers, strings, range selectors and grouping clauses, the words not followed
+    # by "(" (functions, aggregations) are metric names.
+    expr = re.sub(r"\{[^}]*\}|\"[^\"]*\"|\[[^\]]*\]|\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)",
+                  " ", expr)
+    return set(w for w in re.findall(r"\b[A-Za-z_:][A-Za-z0-9_:]*\b(?!\s*\()", expr) if w not in _PROMQL_WORDS)
+
+
+def _dashboard_queries():
+    """(dashboard, panel title, expr) of every panel query, and the variables' label_values queries."""
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        doc = json.loads(path.read_text())
+        for panel in doc["panels"]:
+            for target in panel["targets"]:
+                yield path.name, panel["title"], target["expr"]
+        for variable in doc["templating"]["list"]:
+            if variable["type"] == "query":
+                metric = re.fullmatch(r"label_values\((.+), \w+\)", variable["definition"]).group(1)
+                yield path.name, "variable " + variable["name"], metric
+
+
+def test_every_metric_the_rules_and_dashboards_use_is_exposed_by_the_real_exporters(host):
     names = set(_api(host, "/api/v1/label/__name__/values")["data"])
     rules = yaml.safe_load(host.file(RULES).content_string)
     used = set()
     for group in rules["groups"]:
         for rule in group["rules"]:
-            expr = re.sub(r"\{[^}]*\}|\"[^\"]*\"", " ", rule["expr"])
-            used |= set(w for w in re.findall(r"[A-Za-z_:][A-Za-z0-9_:]*(?!\s*\()", expr)
-                        if w not in _PROMQL_WORDS)
-    assert used >= {"up", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc", "node_filesystem_avail_bytes"}
+            used |= _metric_names(rule["expr"])
+    for _dashboard, _title, expr in _dashboard_queries():
+        used |= _metric_names(expr)
+    assert used >= {"up", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc", "node_filesystem_avail_bytes",
+                    "onprem_llm_gateway_requests_total", "vllm:time_to_first_token_seconds_bucket",
+                    "onprem_llm_gateway_completion_tokens_total"}
     assert sorted(used - names) == []
+
+
+@pytest.mark.parametrize("dashboard, title, expr", list(_dashboard_queries()))
+def test_every_dashboard_query_runs_and_the_main_ones_return_series(host, dashboard, title, expr):
+    for variable in sorted(_GRAFANA_VARIABLES, key=len, reverse=True):
+        expr = expr.replace(variable, _GRAFANA_VARIABLES[variable])
+    result = _query(host, expr)
+    # Error answers may be absent in a scenario without errors; everything else has series.
+    if not re.search(r'status(=~"[45]\.\."|="429")', expr):
+        assert result, (dashboard, title, expr)
+
+
+def test_grafana_dashboards_and_provisioning_are_installed(host):
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        assert json.loads(host.file("%s/dashboards/%s" % (GRAFANA_DIR, path.name)).content_string) == \
+            json.loads(path.read_text())
+    source = yaml.safe_load(host.file(GRAFANA_DIR + "/provisioning/datasources/onprem-llm.yml").content_string)
+    assert source["datasources"][0]["uid"] == "onprem-llm-prometheus"
+    assert source["datasources"][0]["url"] == PROMETHEUS
+    assert source["datasources"][0]["jsonData"]["timeInterval"] == "5s"
+    provider = yaml.safe_load(host.file(GRAFANA_DIR + "/provisioning/dashboards/onprem-llm.yml").content_string)
+    assert provider["providers"][0]["options"]["path"] == GRAFANA_DIR + "/dashboards"
 
 
 def test_alert_rules_pass_their_promtool_tests(host):
@@ -114,10 +180,11 @@ def test_endpoint_down_fired_within_for_plus_two_scrapes_and_cleared(host):
     assert [a for a in _api(host, "/api/v1/alerts")["data"]["alerts"] if a["labels"]["alertname"] == "LLMEndpointDown"] == []
 
 
-def test_node_exporter_accepts_only_the_monitoring_host():
-    # g-gw1 scrapes it (every target up); g-cpu1 is on the same network but not allowed: the unit's
+@pytest.mark.parametrize("exporter, port", [("g-cpu2", 9100), ("g-gw1", 3903)])
+def test_exporters_accept_only_the_monitoring_host(exporter, port):
+    # g-gw1 scrapes them (every target up); g-cpu1 is on the same network but not allowed: the unit's
     # BPF filter drops its packets.
-    target = _eth0(_node("g-cpu2"))
-    refused = _node("g-cpu1").run("curl -s -m 3 -o /dev/null http://%s:9100/metrics" % target)
+    target = _eth0(_node(exporter))
+    refused = _node("g-cpu1").run("curl -s -m 3 -o /dev/null http://%s:%d/metrics" % (target, port))
     assert refused.rc != 0
-    assert _node("g-gw1").run("curl -sf -m 3 -o /dev/null http://%s:9100/metrics" % target).rc == 0
+    assert _node("g-gw1").run("curl -sf -m 3 -o /dev/null http://%s:%d/metrics" % (target, port)).rc == 0

@@ -18,6 +18,10 @@ METRICS_PATH = "/metrics"
 # Local fact names (files /etc/ansible/facts.d/<name>.fact).
 VLLM_FACT = "onprem_llm_vllm"
 EXPORTERS_FACT = "onprem_llm_exporters"
+GATEWAY_FACT = "onprem_llm_gateway"
+# The gateway's access log format, as the monitoring role's mtail program parses it
+# (roles/gateway/templates/onprem-llm-gateway.conf.j2, roles/monitoring/files/onprem_llm_gateway.mtail).
+GATEWAY_LOG_FORMAT = "onprem_llm_gateway/2"
 
 
 def _url_host(address):
@@ -51,10 +55,33 @@ def vllm_endpoint_fact(instances):
     return {"version": FACT_VERSION, "engine": "vllm", "endpoints": sorted(endpoints, key=lambda e: e["name"])}
 
 
-def exporter_fact(address, port):
-    """The node exporter's listen address and port -> the document the exporters entry publishes."""
-    return {"version": FACT_VERSION, "node": {"host": str(address), "port": int(port),
+def gateway_fact(access_log):
+    """The gateway's access log -> the document the gateway role publishes for its metrics."""
+    return {"version": FACT_VERSION, "access_log": str(access_log), "log_format": GATEWAY_LOG_FORMAT}
+
+
+def gateway_log_problems(fact):
+    """Problems with a published gateway fact the mtail program cannot read ([] when it can)."""
+    if not fact:
+        return []
+    if fact.get("log_format") != GATEWAY_LOG_FORMAT:
+        return ["the gateway on this host logs in format %r, the monitoring role reads %r: run the "
+                "gateway and monitoring roles of the same collection version"
+                % (fact.get("log_format"), GATEWAY_LOG_FORMAT)]
+    if not str(fact.get("access_log") or "").startswith("/"):
+        return ["the gateway on this host publishes no access log path (%r): set gateway_access_log to "
+                "an absolute path" % (fact.get("access_log"),)]
+    return []
+
+
+def exporter_fact(address, port, gateway_port=None):
+    """Where the exporters of a host listen -> the document the exporters entry publishes: the node
+    exporter, and the gateway's metrics (mtail) where the host runs the gateway."""
+    fact = {"version": FACT_VERSION, "node": {"host": str(address), "port": int(port),
                                               "metrics_path": METRICS_PATH}}
+    if gateway_port:
+        fact["gateway"] = {"host": str(address), "port": int(gateway_port), "metrics_path": METRICS_PATH}
+    return fact
 
 
 def _target(host, listen, port, address, monitoring_host, where, variable, problems):
@@ -76,14 +103,14 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target):
     """Published facts of every host -> {"jobs": [...], "problems": [...], "unpublished": [...]}.
 
     ``published``: {host: that host's ``ansible_local``}, of which the facts ``onprem_llm_exporters``
-    (exporters_fact) and ``onprem_llm_vllm`` (vllm_endpoint_fact) are read;
+    (exporter_fact: node exporter, gateway metrics) and ``onprem_llm_vllm`` (vllm_endpoint_fact) are read;
     ``addresses``: {host: address other hosts reach it on} (for endpoints on a wildcard address);
     ``prometheus_target``: host:port of Prometheus itself. Jobs are Prometheus ``scrape_configs``
     entries with static targets, each labelled with its inventory ``host`` (and, for vLLM, the
     instance name and first served model). Hosts are taken in sorted order so the file is stable.
     """
     problems, unpublished = [], []
-    node, vllm = [], []
+    node, gateway, vllm = [], [], []
     for host in sorted(published or {}):
         facts = published[host] or {}
         address = (addresses or {}).get(host) or host
@@ -94,6 +121,12 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target):
                              "the node exporter", "monitoring_exporter_listen", problems)
             if target:
                 node.append({"targets": [target], "labels": {"host": host}})
+            entry = exporters.get("gateway")
+            target = entry and _target(host, str(entry.get("host") or ""), int(entry["port"]), address,
+                                       monitoring_host, "the gateway metrics exporter", "monitoring_exporter_listen",
+                                       problems)
+            if target:
+                gateway.append({"targets": [target], "labels": {"host": host}})
         else:
             unpublished.append(host)
         for endpoint in ((facts.get(VLLM_FACT) or {}).get("endpoints") or []):
@@ -107,6 +140,8 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target):
     jobs = [{"job_name": "prometheus", "static_configs": [itself]}]
     if node:
         jobs.append({"job_name": "node", "metrics_path": METRICS_PATH, "static_configs": node})
+    if gateway:
+        jobs.append({"job_name": "gateway", "metrics_path": METRICS_PATH, "static_configs": gateway})
     if vllm:
         jobs.append({"job_name": "vllm", "metrics_path": METRICS_PATH, "static_configs": vllm})
     return {"jobs": jobs, "problems": problems, "unpublished": unpublished}

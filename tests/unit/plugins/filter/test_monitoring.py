@@ -18,3 +18,11 @@ def test_filters_are_registered_and_take_mappings_that_are_not_dicts():
     assert out["problems"] == []
     assert [job["job_name"] for job in out["jobs"]] == ["prometheus", "node", "vllm"]
     assert out["jobs"][2]["static_configs"][0]["targets"] == ["n1:8000"]
+
+
+def test_gateway_filters_publish_and_check_the_log():
+    filters = FilterModule().filters()
+    fact = filters["monitoring_gateway_fact"]("/var/log/nginx/gw.log")
+    assert filters["monitoring_gateway_log_problems"](ChainMap(fact)) == []
+    assert filters["monitoring_gateway_log_problems"](None) == []
+    assert filters["monitoring_exporter_fact"]("10.0.0.2", 9100, 3903)["gateway"]["port"] == 3903

@@ -83,3 +83,47 @@ def test_hosts_without_an_exporter_fact_are_listed_and_still_scraped_for_vllm():
     out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
     assert out["unpublished"] == ["a", "b", "c"]
     assert [job["job_name"] for job in out["jobs"]] == ["prometheus", "vllm"]
+
+
+def test_gateway_fact_names_the_log_and_its_format():
+    assert targets.gateway_fact("/var/log/nginx/gw.log") == {
+        "version": 1, "access_log": "/var/log/nginx/gw.log", "log_format": targets.GATEWAY_LOG_FORMAT}
+
+
+def test_gateway_log_problems_name_what_to_change():
+    assert targets.gateway_log_problems({}) == []
+    assert targets.gateway_log_problems(targets.gateway_fact("/var/log/nginx/gw.log")) == []
+    old = dict(targets.gateway_fact("/var/log/nginx/gw.log"), log_format="onprem_llm_gateway/1")
+    assert targets.gateway_log_problems(old) == [
+        "the gateway on this host logs in format 'onprem_llm_gateway/1', the monitoring role reads "
+        "'onprem_llm_gateway/2': run the gateway and monitoring roles of the same collection version"]
+    assert targets.gateway_log_problems(dict(targets.gateway_fact(""))) == [
+        "the gateway on this host publishes no access log path (''): set gateway_access_log to an absolute path"]
+
+
+def test_exporter_fact_names_the_gateway_metrics_only_on_gateway_hosts():
+    assert "gateway" not in targets.exporter_fact("10.0.0.2", 9100)
+    assert targets.exporter_fact("10.0.0.2", 9100, 3903)["gateway"] == {
+        "host": "10.0.0.2", "port": 3903, "metrics_path": "/metrics"}
+
+
+def test_gateway_metrics_become_their_own_job_between_node_and_vllm():
+    published = {
+        "gw": {"onprem_llm_exporters": targets.exporter_fact("10.0.0.2", 9100, 3903)},
+        "cpu": {"onprem_llm_exporters": _exporter("10.0.0.3"),
+                "onprem_llm_vllm": targets.vllm_endpoint_fact([_instance("tiny", "cpu")])},
+    }
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert out["problems"] == []
+    assert [job["job_name"] for job in out["jobs"]] == ["prometheus", "node", "gateway", "vllm"]
+    assert out["jobs"][2] == {"job_name": "gateway", "metrics_path": "/metrics", "static_configs": [
+        {"targets": ["10.0.0.2:3903"], "labels": {"host": "gw"}}]}
+
+
+def test_gateway_metrics_on_loopback_of_another_host_are_a_problem():
+    published = {"gw": {"onprem_llm_exporters": targets.exporter_fact("127.0.0.1", 9100, 3903)}}
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert out["problems"][1] == (
+        "the gateway metrics exporter on host gw listens on loopback (127.0.0.1), which the monitoring host mon cannot "
+        "scrape: set monitoring_exporter_listen to gw's private address (or run monitoring on gw)")
+    assert [job["job_name"] for job in out["jobs"]] == ["prometheus"]
