@@ -1,10 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind monitoring: the endpoint facts nodes publish and the scrape jobs made of them."""
+"""Filters behind monitoring: the endpoint facts nodes publish, the scrape jobs made of them, and
+Alertmanager's configuration."""
 
 from __future__ import annotations
 
+from ansible_collections.onprem.llm.plugins.module_utils.monitoring import alertmanager as _alertmanager
 from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targets as _targets
 from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
 
@@ -30,6 +32,10 @@ def monitoring_scrape_jobs(published, addresses, monitoring_host, prometheus_tar
                                 str(prometheus_target))
 
 
+def monitoring_alertmanager_config(receivers, smtp, timing):
+    return _alertmanager.alertmanager_config(plain(receivers or []), plain(smtp or {}), plain(timing or {}))
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -38,4 +44,5 @@ class FilterModule(object):
             "monitoring_gateway_fact": monitoring_gateway_fact,
             "monitoring_gateway_log_problems": monitoring_gateway_log_problems,
             "monitoring_scrape_jobs": monitoring_scrape_jobs,
+            "monitoring_alertmanager_config": monitoring_alertmanager_config,
         }

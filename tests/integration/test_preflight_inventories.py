@@ -260,6 +260,16 @@ CASES = [
      [CPU, "monitoring_retention_time must be a Prometheus duration", "monitoring_retention_size must be a Prometheus size",
       "monitoring_alert_vllm_waiting_requests must be a number, got the string 'ten'",
       "monitoring_alert_vllm_kv_cache_usage must be a fraction", "monitoring_exporter_allow[0] must be an IP address"]),
+    ("monitoring-receiver-type", _monitoring(
+        monitoring_alert_receivers=[{"name": "ops", "type": "slack", "url": "http://10.0.0.9/alerts"}],
+        monitoring_smtp_from="nobody", monitoring_alert_group_wait="30 seconds"),
+     [CPU, "monitoring_alert_receivers[0].type must be one of webhook, email, got 'slack'",
+      "monitoring_smtp_from must be one e-mail address", "monitoring_alert_group_wait must be a Prometheus duration"]),
+    ("monitoring-receiver-address", _monitoring(
+        monitoring_alert_receivers=[{"name": "oncall", "type": "email", "to": ["On Call <oncall@example.com>"]},
+                                    {"name": "ops", "type": "webhook", "url": "10.0.0.9/alerts"}]),
+     [CPU, "monitoring_alert_receivers[0] (oncall).to[0] must be one e-mail address",
+      "monitoring_alert_receivers[1] (ops).url must be an http://, https:// or file:// URL"]),
     # Every other format of the rules table at once: one bad value each, every one named (the
     # preflight lists all problems in one run; test_rules.py has each format's own cases).
     ("every-other-format", _many(

@@ -46,6 +46,15 @@ def _eth0(host):
     return host.check_output("ip -4 -o addr show dev eth0 | awk '{print $4}'").split("/")[0]
 
 
+def test_alertmanager_listens_on_loopback_only_without_a_cluster_port(host):
+    assert host.service("prometheus-alertmanager").is_running
+    listening = host.check_output("ss -Hltnu 'sport = :9093 or sport = :9094'")
+    assert "127.0.0.1:9093" in listening and ":9094" not in listening and "*:9093" not in listening
+    config = yaml.safe_load(host.file("/etc/prometheus/prometheus.yml").content_string)
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9093"]
+    assert host.file("/etc/prometheus/alertmanager.yml").mode == 0o640
+
+
 def test_prometheus_listens_on_loopback_only(host):
     assert host.service("prometheus").is_running and host.service("prometheus").is_enabled
     listening = host.check_output("ss -Hltn 'sport = :9090'")
@@ -102,9 +111,14 @@ def test_vllm_series_of_both_instances(host, expr):
 
 @pytest.mark.parametrize("client", ["molecule", "loadloop"])
 def test_gateway_series_by_client(host, client):
-    # The side effect's load loop and the rollout tests sent requests as both clients.
+    # The side effect's load loop sent requests as loadloop, test_gateway_metrics.py as molecule
+    # moments ago: wait up to three scrape intervals (5 s) for them.
     expr = 'sum by (host, model, route) (onprem_llm_gateway_requests_total{job="gateway", client="%s", status="200"})' % client
-    found = [(r["metric"]["host"], r["metric"]["model"], r["metric"]["route"]) for r in _query(host, expr)]
+    for _attempt in range(15):
+        found = [(r["metric"]["host"], r["metric"]["model"], r["metric"]["route"]) for r in _query(host, expr)]
+        if ("g-gw1", "tiny-llama", "chat_completions") in found:
+            break
+        time.sleep(1)
     assert ("g-gw1", "tiny-llama", "chat_completions") in found, found
 
 
@@ -177,6 +191,11 @@ def test_endpoint_down_fired_within_for_plus_two_scrapes_and_cleared(host):
     # alert.yml stopped vllm@tiny on g-cpu2: `for` 10 s + two 5 s scrape intervals, polled each second.
     timing = json.loads(host.file("/root/alert-timing.json").content_string)
     assert 10 <= timing["fired_after_s"] <= 21, timing
+    # Alertmanager (group_wait 1 s) posted it to the webhook within a few seconds of firing, and the
+    # resolved notification after the restart; both name the alert's labels and the receiver.
+    assert 10 <= timing["notified_after_s"] <= timing["fired_after_s"] + 5, timing
+    statuses = [(n["receiver"], n["alert"]["status"], n["alert"]["labels"]["severity"]) for n in timing["notified"]]
+    assert ("sink", "firing", "critical") in statuses and ("sink", "resolved", "critical") in statuses
     assert [a for a in _api(host, "/api/v1/alerts")["data"]["alerts"] if a["labels"]["alertname"] == "LLMEndpointDown"] == []
 
 

@@ -76,6 +76,9 @@ PATTERNS = {
     # Prometheus' own units (model.ParseDuration), as in its flags and configuration.
     "prom_duration": (r"^([0-9]+(ms|s|m|h|d|w|y))+$", (), "must be a Prometheus duration such as 15s, 5m, 15d or 1h30m"),
     "prom_size": (r"^[0-9]+(B|KB|MB|GB|TB|PB|EB)$", (), "must be a Prometheus size such as 512MB, 50GB or 1TB"),
+    # An address Alertmanager mails to or from: one mailbox, no display name, no list separators.
+    "email": (r"^[^@\s\"'<>,;]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$", (),
+              "must be one e-mail address (e.g. oncall@example.com)"),
     # systemd IPAddressAllow= entries: an address or a network, nothing else.
     "ip_network": (r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$", (), "must be an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"),
     "argument": (r"^%s$" % _ARG, (),

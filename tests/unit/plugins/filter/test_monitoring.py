@@ -26,3 +26,11 @@ def test_gateway_filters_publish_and_check_the_log():
     assert filters["monitoring_gateway_log_problems"](ChainMap(fact)) == []
     assert filters["monitoring_gateway_log_problems"](None) == []
     assert filters["monitoring_exporter_fact"]("10.0.0.2", 9100, 3903)["gateway"]["port"] == 3903
+
+
+def test_alertmanager_filter_takes_mappings():
+    filters = FilterModule().filters()
+    out = filters["monitoring_alertmanager_config"](
+        [ChainMap({"name": "ops", "type": "webhook", "url": "http://x/"})], ChainMap({}),
+        ChainMap({"group_wait": "5s", "group_interval": "5s", "repeat_interval": "1h"}))
+    assert out["problems"] == [] and [r["name"] for r in out["config"]["receivers"]] == ["onprem-llm-none", "ops"]

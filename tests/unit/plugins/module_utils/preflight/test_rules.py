@@ -63,6 +63,8 @@ def catalogue():
     ("ip_network", ["10.0.0.0/8", "192.168.1.5", "fd00::/8"], ["all", "any", "localhost", "10.0.0.1 10.0.0.2"]),
     ("prom_duration", ["15s", "5m", "15d", "1h30m", "2w", "1y", "500ms"], ["15", "5 m", "-1m", "1.5h", "15D", "10min"]),
     ("prom_size", ["512MB", "50GB", "1TB", "100B"], ["50G", "50 GB", "1.5GB", "50gb", "GB"]),
+    ("email", ["oncall@example.com", "llm-alerts+gpu@corp.internal"],
+     ["oncall", "On Call <oncall@example.com>", "a@corp, b@corp", "a@@corp", "a@corp.", "a b@corp"]),
     ("fraction", [0.9, "0.1", 1, 1.0], [0, "0", 1.5, -0.1, "ninety", True]),
     ("number_not_negative", [0, 10, 2.5, "3"], [-1, "ten", False]),
     ("ollama_model", ["llama3", "llama3:8b", "acme/tiny-import:f16", "host:5000/ns/m:tag"], ["a b", "a;b", "a/b/c/d", "m:..", ""]),
