@@ -2,7 +2,9 @@
 real vLLM instances, from the endpoints the roles published; the alert rules (promtool unit tests,
 and the endpoint-down alert seen firing and clearing by alert.yml)."""
 
+import base64
 import json
+import os
 import pathlib
 import re
 import shlex
@@ -21,6 +23,10 @@ RULE_TESTS = pathlib.Path(__file__).parent.parent / "files" / "onprem-llm.rules.
 BACKEND_KEY = "rollout-backend-not-a-secret"
 DASHBOARDS = pathlib.Path(__file__).resolve().parents[3] / "roles" / "monitoring" / "files" / "grafana"
 GRAFANA_DIR = "/etc/onprem-llm/grafana"
+SCREENSHOTS = pathlib.Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", ".")) / "tests" / "output" / "screenshots"
+# The distribution's Chromium on g-gw1 (prepare.yml), headless; Debian's Prometheus serves its
+# server-rendered pages under /classic/.
+CHROMIUM = "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --window-size=1400,1800"
 # Grafana's variables as Grafana fills them for "All" and a short range.
 _GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$model": ".*", "$client": ".*"}
 # PromQL words that are not metric names.
@@ -178,6 +184,36 @@ def test_grafana_dashboards_and_provisioning_are_installed(host):
     assert source["datasources"][0]["jsonData"]["timeInterval"] == "5s"
     provider = yaml.safe_load(host.file(GRAFANA_DIR + "/provisioning/dashboards/onprem-llm.yml").content_string)
     assert provider["providers"][0]["options"]["path"] == GRAFANA_DIR + "/dashboards"
+
+
+def _render(host, page):
+    """The page as headless Chromium renders it (its DOM), and a screenshot under tests/output."""
+    url = "%s/classic/%s" % (PROMETHEUS, page)
+    dom = host.check_output("%s --dump-dom %s 2>/dev/null" % (CHROMIUM, url))
+    shot = "/root/prometheus-%s.png" % page
+    host.check_output("%s --screenshot=%s %s 2>/dev/null" % (CHROMIUM, shot, url))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / ("rollout-prometheus-%s.png" % page)).write_bytes(
+        base64.b64decode(host.check_output("base64 -w0 %s" % shot)))
+    return dom
+
+
+def test_targets_page_shows_every_target_up(host):
+    targets = _api(host, "/api/v1/targets?state=active")["data"]["activeTargets"]
+    dom = _render(host, "targets")
+    for target in targets:
+        assert target["scrapeUrl"] in dom, target["scrapeUrl"]
+    for job in set(t["labels"]["job"] for t in targets):
+        count = sum(1 for t in targets if t["labels"]["job"] == job)
+        assert "%s (%d/%d up)" % (job, count, count) in dom, job
+    assert dom.count('state_indicator text-uppercase">up<') == len(targets) == 7
+    assert 'state_indicator text-uppercase">down<' not in dom
+
+
+def test_alerts_page_lists_the_rules(host):
+    dom = _render(host, "alerts")
+    for name in ("LLMEndpointDown", "ExporterDown", "GatewayServerErrors", "GatewayRateLimited", "DiskFilling"):
+        assert name in dom, name
 
 
 def test_alert_rules_pass_their_promtool_tests(host):
