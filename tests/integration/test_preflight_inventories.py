@@ -265,6 +265,10 @@ CASES = [
         monitoring_smtp_from="nobody", monitoring_alert_group_wait="30 seconds"),
      [CPU, "monitoring_alert_receivers[0].type must be one of webhook, email, got 'slack'",
       "monitoring_smtp_from must be one e-mail address", "monitoring_alert_group_wait must be a Prometheus duration"]),
+    ("monitoring-receiver-incomplete", _monitoring(
+        monitoring_alert_receivers=[{"name": "ops", "type": "webhook"}, {"name": "ops", "type": "email", "to": ["a@corp.example"]}]),
+     [CPU, "monitoring_alert_receivers[0] is a webhook without a url", "the name 'ops' is used twice",
+      "email receivers need a mail server: set monitoring_smtp_smarthost"]),
     ("monitoring-receiver-address", _monitoring(
         monitoring_alert_receivers=[{"name": "oncall", "type": "email", "to": ["On Call <oncall@example.com>"]},
                                     {"name": "ops", "type": "webhook", "url": "10.0.0.9/alerts"}]),

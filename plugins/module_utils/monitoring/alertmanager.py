@@ -26,7 +26,9 @@ def _bool(value, default=True):
     return bool(value)
 
 
-def _problems(receivers, smtp):
+def receiver_problems(receivers, smtp, check_types=True):
+    """What stops these receivers from working, each naming the variable to set. The preflight calls it
+    with ``check_types=False``: the argument specs' choices report an unknown type there already."""
     problems, seen = [], set()
     for index, receiver in enumerate(receivers):
         where = "monitoring_alert_receivers[%d]" % index
@@ -39,7 +41,8 @@ def _problems(receivers, smtp):
         seen.add(name)
         kind = receiver.get("type")
         if kind not in RECEIVER_TYPES:
-            problems.append("%s.type is %r: it must be one of %s" % (where, kind, ", ".join(RECEIVER_TYPES)))
+            if check_types:
+                problems.append("%s.type is %r: it must be one of %s" % (where, kind, ", ".join(RECEIVER_TYPES)))
         elif kind == "webhook" and not receiver.get("url"):
             problems.append("%s is a webhook without a url: set %s.url to the address that takes the alerts"
                             % (where, where))
@@ -73,7 +76,7 @@ def alertmanager_config(receivers, smtp, timing):
     ``config`` is Alertmanager's configuration document (None while there are problems)."""
     receivers = list(receivers or [])
     smtp = dict(smtp or {})
-    problems = _problems(receivers, smtp)
+    problems = receiver_problems(receivers, smtp)
     if problems:
         return {"config": None, "problems": problems}
     config = {}

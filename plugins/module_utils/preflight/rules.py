@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.onprem.llm.plugins.module_utils.gateway.routes import api_key_problems
+from ansible_collections.onprem.llm.plugins.module_utils.monitoring.alertmanager import receiver_problems
 from ansible_collections.onprem.llm.plugins.module_utils.preflight.formats import FORMATS
 from ansible_collections.onprem.llm.plugins.module_utils.preflight.typecheck import is_secret, show
 from ansible_collections.onprem.llm.plugins.module_utils.vllm.instances import instance_rule_problems
@@ -97,7 +98,8 @@ def null_problems(values, catalogue):
 
 def security_problems(values, roles, default=None):
     """Rules between settings: public vLLM addresses need keys, extra_args may not override what the
-    role sets, tensor parallelism needs the GPUs listed, the gateway needs sane client keys.
+    role sets, tensor parallelism needs the GPUs listed, the gateway needs sane client keys, alert
+    receivers need their addresses (and email ones a mail server).
     ``roles``: the roles that will run with these values; ``default(name)``: a setting's default."""
     default = default or (lambda name: None)
     problems = []
@@ -111,4 +113,12 @@ def security_problems(values, roles, default=None):
     if "gateway" in roles:
         keys = values.get("gateway_api_keys")
         problems += api_key_problems(default("gateway_api_keys") if keys is None else keys)
+    if "monitoring" in roles:
+        receivers = values.get("monitoring_alert_receivers")
+        if isinstance(receivers, list) and all(isinstance(r, dict) for r in receivers):
+            smtp = {}
+            for key in ("smarthost", "from"):
+                value = values.get("monitoring_smtp_" + key)
+                smtp[key] = default("monitoring_smtp_" + key) if value is None else value
+            problems += receiver_problems(receivers, smtp, check_types=False)
     return problems

@@ -66,3 +66,10 @@ def test_templated_strings_keep_their_truth():
                                  dict(SMTP, require_tls="False"), TIMING)
     assert out["config"]["global"]["smtp_require_tls"] is False
     assert out["config"]["receivers"][1]["email_configs"][0]["send_resolved"] is False
+
+
+def test_the_preflight_leaves_unknown_types_to_the_argument_specs():
+    problems = am.receiver_problems([{"name": "a", "type": "slack"}, {"name": "b", "type": "webhook"}], {},
+                                    check_types=False)
+    assert problems == ["monitoring_alert_receivers[1] is a webhook without a url: set "
+                        "monitoring_alert_receivers[1].url to the address that takes the alerts"]
