@@ -265,6 +265,13 @@ CASES = [
         monitoring_smtp_from="nobody", monitoring_alert_group_wait="30 seconds"),
      [CPU, "monitoring_alert_receivers[0].type must be one of webhook, email, got 'slack'",
       "monitoring_smtp_from must be one e-mail address", "monitoring_alert_group_wait must be a Prometheus duration"]),
+    ("monitoring-gpu-settings", _monitoring(
+        monitoring_gpu_metrics="dcgm", monitoring_alert_gpu_temperature="hot", monitoring_alert_gpu_xid_ignore=[0],
+        monitoring_alert_gpu_metrics_for="5 minutes"),
+     [CPU, "monitoring_gpu_metrics must be one of auto, nvidia_smi, none, got 'dcgm'",
+      "monitoring_alert_gpu_temperature must be a number, got the string 'hot'",
+      "monitoring_alert_gpu_xid_ignore[0] must be a whole number of at least 1",
+      "monitoring_alert_gpu_metrics_for must be a Prometheus duration"]),
     ("monitoring-receiver-incomplete", _monitoring(
         monitoring_alert_receivers=[{"name": "ops", "type": "webhook"}, {"name": "ops", "type": "email", "to": ["a@corp.example"]}]),
      [CPU, "monitoring_alert_receivers[0] is a webhook without a url", "the name 'ops' is used twice",

@@ -28,7 +28,7 @@ def _load(path):
 def test_the_role_installs_every_dashboard_file():
     listed = yaml.safe_load((ROOT / "roles" / "monitoring" / "vars" / "main.yml").read_text())["__monitoring_dashboards"]
     assert sorted(listed) == [p.name for p in DASHBOARDS]
-    assert len(DASHBOARDS) == 3
+    assert len(DASHBOARDS) == 4
 
 
 def test_dashboard_uids_and_titles_are_unique():

@@ -28,7 +28,7 @@ SCREENSHOTS = pathlib.Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", ".")) / 
 # server-rendered pages under /classic/.
 CHROMIUM = "chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars --window-size=1400,1800"
 # Grafana's variables as Grafana fills them for "All" and a short range.
-_GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$model": ".*", "$client": ".*"}
+_GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__range": "1h", "$model": ".*", "$client": ".*", "$host": ".*"}
 # PromQL words that are not metric names.
 _PROMQL_WORDS = {"and", "or", "unless", "on", "ignoring", "by", "without", "group_left", "group_right",
                  "bool", "offset"}
@@ -158,10 +158,13 @@ def test_every_metric_the_rules_and_dashboards_use_is_exposed_by_the_real_export
             used |= _metric_names(rule["expr"])
     for _dashboard, _title, expr in _dashboard_queries():
         used |= _metric_names(expr)
-    assert used >= {"up", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc", "node_filesystem_avail_bytes",
+    assert used >= {"up", "vllm:num_requests_waiting", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_XID_ERRORS",
+                    "node_systemd_unit_state", "onprem_llm_gpu_smi_up", "vllm:kv_cache_usage_perc", "node_filesystem_avail_bytes",
                     "onprem_llm_gateway_requests_total", "vllm:time_to_first_token_seconds_bucket",
                     "onprem_llm_gateway_completion_tokens_total"}
-    assert sorted(used - names) == []
+    # Row remapping exists from Ampere on; the V100S double reports none. Its name is dcgm-exporter's
+    # (tests/unit/test_gpu_metrics_textfile.py checks the script's names against dcgm-exporter's list).
+    assert sorted(used - names) == ["DCGM_FI_DEV_ROW_REMAP_FAILURE"]
 
 
 @pytest.mark.parametrize("dashboard, title, expr", list(_dashboard_queries()))
@@ -212,7 +215,9 @@ def test_targets_page_shows_every_target_up(host):
 
 def test_alerts_page_lists_the_rules(host):
     dom = _render(host, "alerts")
-    for name in ("LLMEndpointDown", "ExporterDown", "GatewayServerErrors", "GatewayRateLimited", "DiskFilling"):
+    for name in ("LLMEndpointDown", "ExporterDown", "GatewayServerErrors", "GatewayRateLimited", "DiskFilling",
+                 "GPUXidError", "GPUTemperatureHigh", "GPUMemoryErrors", "GPUDriverUnavailable", "GPUMetricsStale",
+                 "FabricManagerDown"):
         assert name in dom, name
 
 
@@ -243,3 +248,61 @@ def test_exporters_accept_only_the_monitoring_host(exporter, port):
     refused = _node("g-cpu1").run("curl -s -m 3 -o /dev/null http://%s:%d/metrics" % (target, port))
     assert refused.rc != 0
     assert _node("g-gw1").run("curl -sf -m 3 -o /dev/null http://%s:%d/metrics" % (target, port)).rc == 0
+
+
+def _gpu_values(host, expr):
+    return {r["metric"]["gpu"]: float(r["value"][1]) for r in _query(host, expr)}
+
+
+def test_gpu_metrics_of_the_v100s_double_reach_prometheus_under_dcgm_exporters_names(host):
+    # g-gw1's nvidia-smi double replays eight V100S (tests/fixtures/nvidia-smi, datakit's capture).
+    assert _gpu_values(host, 'DCGM_FI_DEV_GPU_UTIL{host="g-gw1"}') == {
+        "0": 97, "1": 75, "2": 80, "3": 23, "4": 98, "5": 98, "6": 91, "7": 99}
+    assert _gpu_values(host, 'DCGM_FI_DEV_GPU_TEMP{host="g-gw1"}')["0"] == 66
+    assert _gpu_values(host, 'DCGM_FI_DEV_FB_USED{host="g-gw1"}')["0"] == 31689
+    assert _gpu_values(host, 'DCGM_FI_DEV_XID_ERRORS{host="g-gw1"}') == {str(i): 0 for i in range(8)}
+    (series,) = _query(host, 'DCGM_FI_DEV_POWER_USAGE{host="g-gw1", gpu="0"}')
+    assert series["metric"]["modelName"] == "Tesla V100S-PCIE-32GB" and series["metric"]["device"] == "nvidia0"
+    assert series["metric"]["job"] == "node" and float(series["value"][1]) == 232.8
+    for expr in ('onprem_llm_gpu_smi_up{host="g-gw1"}', 'onprem_llm_gpu_xid_log_up{host="g-gw1"}',
+                 'node_systemd_unit_state{host="g-gw1", name="onprem-llm-gpu-metrics.timer", state="active"}'):
+        assert [float(r["value"][1]) for r in _query(host, expr)] == [1.0], expr
+    assert [float(r["value"][1]) for r in _query(host, 'node_textfile_scrape_error{host="g-gw1"}')] == [0.0]
+    # Hosts without nvidia-smi get no timer and publish no GPU figures.
+    assert _query(host, 'DCGM_FI_DEV_GPU_TEMP{host!="g-gw1"}') == []
+    assert not _node("g-cpu1").file("/etc/systemd/system/onprem-llm-gpu-metrics.timer").exists
+
+
+def test_gpu_metrics_timer_is_hardened_and_the_file_is_not_world_writable(host):
+    timer = host.service("onprem-llm-gpu-metrics.timer")
+    assert timer.is_enabled and timer.is_running
+    props = host.check_output("systemctl show onprem-llm-gpu-metrics.service -p ProtectSystem -p PrivateNetwork "
+                              "-p NoNewPrivileges -p ReadWritePaths")
+    assert "ProtectSystem=strict" in props and "PrivateNetwork=yes" in props and "NoNewPrivileges=yes" in props
+    assert "ReadWritePaths=/var/lib/prometheus/node-exporter" in props
+    prom = host.file("/var/lib/prometheus/node-exporter/onprem_llm_gpu.prom")
+    assert prom.mode == 0o644 and prom.user == "root"
+
+
+def test_a_failing_driver_shows_as_nvidia_smi_down_and_recovers(host):
+    # The double answers as a host whose driver is not loaded (NVML's message, exit 9); the next run
+    # of the timer's service writes onprem_llm_gpu_smi_up 0 and no GPU figures, which GPUDriverUnavailable
+    # watches; put back, the figures return.
+    mode = "/usr/share/onprem-llm-double/mode"
+    before = host.file(mode).content_string
+    try:
+        host.check_output("echo no_driver > %s && systemctl start onprem-llm-gpu-metrics.service" % mode)
+        _wait_for(host, 'onprem_llm_gpu_smi_up{host="g-gw1"} == 0')
+        assert _query(host, 'DCGM_FI_DEV_GPU_TEMP{host="g-gw1"}') == []
+    finally:
+        host.check_output("printf %%s %s > %s && systemctl start onprem-llm-gpu-metrics.service"
+                          % (shlex.quote(before), mode))
+    _wait_for(host, 'onprem_llm_gpu_smi_up{host="g-gw1"} == 1')
+    assert len(_query(host, 'DCGM_FI_DEV_GPU_TEMP{host="g-gw1"}')) == 8
+
+
+def _wait_for(host, expr, timeout=30):
+    deadline = time.time() + timeout
+    while not _query(host, expr):
+        assert time.time() < deadline, "%s: no series after %d s" % (expr, timeout)
+        time.sleep(1)
