@@ -23,8 +23,18 @@ def monitoring_gateway_fact(access_log):
     return _targets.gateway_fact(access_log)
 
 
+def ollama_endpoint_fact(url):
+    return _targets.ollama_endpoint_fact(url)
+
+
 def monitoring_gateway_log_problems(fact):
     return _targets.gateway_log_problems(plain(fact or {}))
+
+
+def monitoring_host_address(facts):
+    facts = facts or {}
+    return _targets.host_address((facts.get("ansible_default_ipv4") or {}).get("address"),
+                                 list(facts.get("ansible_all_ipv4_addresses") or []))
 
 
 def monitoring_scrape_jobs(published, addresses, monitoring_host, prometheus_target):
@@ -42,7 +52,9 @@ class FilterModule(object):
             "vllm_endpoint_fact": vllm_endpoint_fact,
             "monitoring_exporter_fact": monitoring_exporter_fact,
             "monitoring_gateway_fact": monitoring_gateway_fact,
+            "ollama_endpoint_fact": ollama_endpoint_fact,
             "monitoring_gateway_log_problems": monitoring_gateway_log_problems,
+            "monitoring_host_address": monitoring_host_address,
             "monitoring_scrape_jobs": monitoring_scrape_jobs,
             "monitoring_alertmanager_config": monitoring_alertmanager_config,
         }

@@ -8,7 +8,6 @@ nvidia-smi double. That the node exporter reads the file is checked in molecule/
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pathlib
 import re
@@ -17,29 +16,16 @@ import subprocess
 import sys
 
 import pytest
+from collector_helper import load_collector  # tests/unit is on sys.path (rootdir conftest)
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "roles" / "monitoring" / "files" / "onprem_llm_gpu_metrics.py"
+gm, SCRIPT = load_collector("onprem_llm_gpu_metrics")
 CAPTURES = ROOT / "tests" / "fixtures" / "nvidia-smi"
 XID_LOG = ROOT / "tests" / "fixtures" / "kernel-log" / "nvrm-xid.log"
 DOUBLE = ROOT / "tests" / "doubles" / "nvidia_smi_double.py"
-# dcgm-exporter's etc/default-counters.csv (NVIDIA/dcgm-exporter d5e5f510a1b6b393f39a43293ccd9dc985defc79):
-# the fields it exports by default, and those it lists commented out for users to enable.
-DCGM_DEFAULT = {"DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_FB_RESERVED",
-                "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_XID_ERRORS",
-                "DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS", "DCGM_FI_DEV_ROW_REMAP_FAILURE"}
-DCGM_OPTIONAL = {"DCGM_FI_DEV_ECC_DBE_VOL_TOTAL", "DCGM_FI_DEV_RETIRED_DBE", "DCGM_FI_DEV_RETIRED_PENDING"}
+# dcgm-exporter's own list of fields (tests/fixtures/dcgm-exporter/README.md).
+COUNTERS = ROOT / "tests" / "fixtures" / "dcgm-exporter" / "default-counters.csv"
 _SAMPLE = re.compile(r'^[A-Za-z_:][A-Za-z0-9_:]*(\{([A-Za-z_][A-Za-z0-9_]*="(\\.|[^"\\])*",?)*\})? -?[0-9.e+]+$')
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("onprem_llm_gpu_metrics", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-gm = _load()
 
 
 def _capture(name):
@@ -50,10 +36,28 @@ def _by_name(samples, name):
     return {labels["gpu"]: value for sample, labels, value in samples if sample == name}
 
 
-def test_every_name_is_dcgm_exporters_or_the_collections_own():
-    for name in gm.METRICS:
-        assert name in DCGM_DEFAULT | DCGM_OPTIONAL or name.startswith("onprem_llm_gpu_"), name
-    assert DCGM_DEFAULT | DCGM_OPTIONAL <= set(gm.METRICS)
+def _dcgm_fields():
+    """{name: (type, enabled by default)} of dcgm-exporter's counters file."""
+    fields = {}
+    for line in COUNTERS.read_text().splitlines():
+        match = re.match(r"^(#\s*)?(DCGM_FI_\w+)\s*,\s*(\w+)\s*,", line)
+        if match:
+            fields[match.group(2)] = (match.group(3), not match.group(1))
+    return fields
+
+
+def test_every_name_is_dcgm_exporters_with_its_type_or_the_collections_own():
+    fields = _dcgm_fields()
+    assert len(fields) > 30
+    for name, (kind, _help) in gm.METRICS.items():
+        if name.startswith("DCGM_FI_"):
+            assert fields[name][0] == kind, name
+        else:
+            assert name.startswith("onprem_llm_gpu_"), name
+    # The core figures dcgm-exporter publishes without configuration are all written.
+    core = {"DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_GPU_TEMP",
+            "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_XID_ERRORS", "DCGM_FI_DEV_ROW_REMAP_FAILURE"}
+    assert all(fields[name][1] for name in core) and core <= set(gm.METRICS)
 
 
 def test_eight_v100s_report_utilisation_memory_temperature_power_and_ecc():
@@ -214,7 +218,7 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(tmp_path, monk
 
     def broken(_src, _dst):
         raise OSError("disk full")
-    monkeypatch.setattr(gm.os, "replace", broken)
+    monkeypatch.setattr(gm.textfile.os, "replace", broken)
     with pytest.raises(OSError):
-        gm.write_atomically(str(output), "new\n")
+        gm.textfile.write_atomically(str(output), "new\n")
     assert output.read_text() == "previous\n" and os.listdir(tmp_path) == [output.name]

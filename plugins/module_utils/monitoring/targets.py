@@ -19,6 +19,7 @@ METRICS_PATH = "/metrics"
 VLLM_FACT = "onprem_llm_vllm"
 EXPORTERS_FACT = "onprem_llm_exporters"
 GATEWAY_FACT = "onprem_llm_gateway"
+OLLAMA_FACT = "onprem_llm_ollama"
 # The gateway's access log format, as the monitoring role's mtail program parses it
 # (roles/gateway/templates/onprem-llm-gateway.conf.j2, roles/monitoring/files/onprem_llm_gateway.mtail).
 GATEWAY_LOG_FORMAT = "onprem_llm_gateway/2"
@@ -60,6 +61,15 @@ def gateway_fact(access_log):
     return {"version": FACT_VERSION, "access_log": str(access_log), "log_format": GATEWAY_LOG_FORMAT}
 
 
+def ollama_endpoint_fact(url):
+    """Ollama's API on its host (the ollama role's URL: a wildcard listen address made loopback) -> the
+    document the ollama role publishes; the monitoring role's Ollama collector reads the API there."""
+    url = str(url or "").rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("Ollama's API URL must start with http:// or https://, got %r" % url)
+    return {"version": FACT_VERSION, "engine": "ollama", "url": url}
+
+
 def gateway_log_problems(fact):
     """Problems with a published gateway fact the mtail program cannot read ([] when it can)."""
     if not fact:
@@ -82,6 +92,17 @@ def exporter_fact(address, port, gateway_port=None):
     if gateway_port:
         fact["gateway"] = {"host": str(address), "port": int(gateway_port), "metrics_path": METRICS_PATH}
     return fact
+
+
+def host_address(default_address, all_addresses):
+    """The IPv4 address other hosts reach a host on: its default route's, else - a host of a closed
+    network often has no default route - its one global address; "" when it has several and none is
+    the default (the user names it)."""
+    if default_address:
+        return str(default_address)
+    candidates = [str(a) for a in all_addresses or []
+                  if not str(a).startswith(("127.", "169.254."))]
+    return candidates[0] if len(candidates) == 1 else ""
 
 
 def _target(host, listen, port, address, monitoring_host, where, variable, problems):

@@ -6,7 +6,7 @@
 Reads ``nvidia-smi -q -x`` and the kernel's ``NVRM: Xid`` messages of this boot, and writes the core
 figures dcgm-exporter publishes under dcgm-exporter's own metric names and labels (gpu, UUID,
 pci_bus_id, device, modelName), so that alert rules and dashboards serve both. Standard library
-only: it runs on the GPU node from a systemd timer (roles/monitoring, tasks/gpu_metrics.yml).
+only: it runs on the GPU node from a systemd timer (roles/monitoring, tasks/textfile_metrics.yml).
 
     onprem_llm_gpu_metrics.py --output /var/lib/prometheus/node-exporter/onprem_llm_gpu.prom
 
@@ -18,12 +18,12 @@ as 0. When nvidia-smi fails (no driver, a driver/library mismatch) only
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
+
+import onprem_llm_textfile as textfile
 
 SMI_TIMEOUT = 20
 # journalctl's pattern for the driver's Xid reports ("NVRM: Xid (PCI:0000:3b:00): 79, pid=..., ...").
@@ -141,28 +141,9 @@ def gpu_samples(xml_text, xids=None):
     return samples
 
 
-def _escape(value):
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _format(value):
-    return ("%d" % value) if float(value).is_integer() else repr(float(value))
-
-
 def exposition(samples):
-    """[(name, labels, value)] -> Prometheus text format, grouped by name in METRICS' order."""
-    lines = []
-    for name, (kind, help_text) in METRICS.items():
-        rows = [(labels, value) for sample_name, labels, value in samples if sample_name == name]
-        if not rows:
-            continue
-        lines.append("# HELP %s %s" % (name, help_text))
-        lines.append("# TYPE %s %s" % (name, kind))
-        for labels, value in rows:
-            names = [label for label in LABELS if label in labels] + sorted(set(labels) - set(LABELS))
-            text = ",".join('%s="%s"' % (label, _escape(labels[label])) for label in names)
-            lines.append("%s%s %s" % (name, "{%s}" % text if text else "", _format(value)))
-    return "\n".join(lines) + "\n"
+    """[(name, labels, value)] -> Prometheus text format, dcgm-exporter's label order first."""
+    return textfile.exposition(METRICS, samples, LABELS)
 
 
 def read_smi(nvidia_smi):
@@ -202,28 +183,13 @@ def collect(nvidia_smi, journalctl):
     return exposition(samples)
 
 
-def write_atomically(path, text):
-    """Replace path in one rename, so the node exporter never reads a half-written file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".onprem_llm_gpu.", dir=directory)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--output", required=True, help="the .prom file the textfile collector reads")
     parser.add_argument("--nvidia-smi", default="nvidia-smi")
     parser.add_argument("--journalctl", default="journalctl")
     args = parser.parse_args(argv)
-    write_atomically(args.output, collect(args.nvidia_smi, args.journalctl))
+    textfile.write_atomically(args.output, collect(args.nvidia_smi, args.journalctl))
     return 0
 
 

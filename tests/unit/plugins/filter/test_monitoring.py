@@ -34,3 +34,17 @@ def test_alertmanager_filter_takes_mappings():
         [ChainMap({"name": "ops", "type": "webhook", "url": "http://x/"})], ChainMap({}),
         ChainMap({"group_wait": "5s", "group_interval": "5s", "repeat_interval": "1h"}))
     assert out["problems"] == [] and [r["name"] for r in out["config"]["receivers"]] == ["onprem-llm-none", "ops"]
+
+
+def test_ollama_filter_publishes_the_api_url():
+    filters = FilterModule().filters()
+    assert filters["ollama_endpoint_fact"]("http://127.0.0.1:11434/") == {
+        "version": 1, "engine": "ollama", "url": "http://127.0.0.1:11434"}
+
+
+def test_host_address_filter_reads_the_gathered_facts():
+    filters = FilterModule().filters()
+    assert filters["monitoring_host_address"](ChainMap({"ansible_default_ipv4": {}, "ansible_all_ipv4_addresses":
+                                                        ["127.0.0.1", "10.89.0.7"]})) == "10.89.0.7"
+    assert filters["monitoring_host_address"](ChainMap({"ansible_default_ipv4": {"address": "10.0.0.2"}})) == "10.0.0.2"
+    assert filters["monitoring_host_address"](None) == ""

@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targets
 
 
@@ -127,3 +129,19 @@ def test_gateway_metrics_on_loopback_of_another_host_are_a_problem():
         "the gateway metrics exporter on host gw listens on loopback (127.0.0.1), which the monitoring host mon cannot "
         "scrape: set monitoring_exporter_listen to gw's private address (or run monitoring on gw)")
     assert [job["job_name"] for job in out["jobs"]] == ["prometheus"]
+
+
+def test_ollama_fact_names_the_api_and_refuses_a_url_without_scheme():
+    assert targets.ollama_endpoint_fact("http://[::1]:11434") == {
+        "version": 1, "engine": "ollama", "url": "http://[::1]:11434"}
+    with pytest.raises(ValueError, match="must start with http:// or https://, got '127.0.0.1:11434'"):
+        targets.ollama_endpoint_fact("127.0.0.1:11434")
+
+
+def test_host_address_without_a_default_route_is_the_one_global_address():
+    assert targets.host_address("10.0.0.5", ["10.0.0.5", "192.168.1.5"]) == "10.0.0.5"
+    # A closed network's host: no default route, one address besides loopback and link-local.
+    assert targets.host_address(None, ["127.0.0.1", "169.254.3.4", "10.89.0.7"]) == "10.89.0.7"
+    # Several and no default: ambiguous, the user names it.
+    assert targets.host_address("", ["10.89.0.7", "192.168.1.5"]) == ""
+    assert targets.host_address(None, None) == ""
