@@ -37,9 +37,9 @@ def monitoring_host_address(facts):
                                  list(facts.get("ansible_all_ipv4_addresses") or []))
 
 
-def monitoring_scrape_jobs(published, addresses, monitoring_host, prometheus_target):
+def monitoring_scrape_jobs(published, addresses, monitoring_host, prometheus_target, blackbox_target=None):
     return _targets.scrape_jobs(plain(published or {}), plain(addresses or {}), str(monitoring_host),
-                                str(prometheus_target))
+                                str(prometheus_target), str(blackbox_target) if blackbox_target else None)
 
 
 def monitoring_alertmanager_config(receivers, smtp, timing):

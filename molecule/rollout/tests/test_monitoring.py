@@ -68,16 +68,40 @@ def test_prometheus_listens_on_loopback_only(host):
 
 
 def test_every_target_is_up(host):
-    # Three node exporters, the gateway's metrics, two vLLM instances and Prometheus itself; the side
-    # effect restarted vLLM, so give the next scrapes a few seconds.
+    # Three node exporters, the gateway's metrics, two vLLM instances, their two health probes and
+    # Prometheus itself; the side effect restarted vLLM, so give the next scrapes a few seconds.
     for _attempt in range(30):
         targets = _api(host, "/api/v1/targets?state=active")["data"]["activeTargets"]
-        if len(targets) == 7 and all(t["health"] == "up" for t in targets):
+        if len(targets) == 9 and all(t["health"] == "up" for t in targets):
             break
         time.sleep(2)
     found = sorted((t["labels"]["job"], t["labels"]["host"], t["health"]) for t in targets)
-    assert found == sorted([("node", n, "up") for n in NODES] + [("vllm", n, "up") for n in ("g-cpu1", "g-cpu2")]
+    assert found == sorted([("node", n, "up") for n in NODES]
+                           + [(job, n, "up") for job in ("vllm", "health") for n in ("g-cpu1", "g-cpu2")]
                            + [("prometheus", "g-gw1", "up"), ("gateway", "g-gw1", "up")])
+
+
+def test_every_vllm_engine_passes_its_health_probe_through_the_loopback_blackbox_exporter(host):
+    assert host.service("prometheus-blackbox-exporter").is_running
+    listening = host.check_output("ss -Hltn 'sport = :9115'")
+    assert "127.0.0.1:9115" in listening and "0.0.0.0:9115" not in listening and "*:9115" not in listening
+    probes = {(r["metric"]["host"], r["metric"]["instance"]): r["value"][1]
+              for r in _query(host, 'probe_success{job="health"}')}
+    assert probes == {("g-cpu1", "http://g-cpu1:8000/health"): "1", ("g-cpu2", "http://g-cpu2:8000/health"): "1"}
+    # The probe's own status code: vLLM's /health answers 200 without the API key.
+    codes = set(r["value"][1] for r in _query(host, 'probe_http_status_code{job="health"}'))
+    assert codes == {"200"}
+
+
+def test_the_installed_vllm_answers_503_on_health_once_its_engine_died():
+    # What LLMBackendUnhealthy and docs/monitoring.md say, read from the vLLM the scenario runs.
+    node = _node("g-cpu1")
+    paths = node.check_output("find /opt/onprem-llm/vllm -path '*/vllm/entrypoints/serve/instrumentator/health.py'")
+    assert paths.split()
+    for path in paths.split():
+        source = node.file(path).content_string
+        assert '@router.get("/health"' in source, path
+        assert re.search(r"except EngineDeadError:\s+return Response\(status_code=503\)", source), path
 
 
 def test_scrape_targets_come_from_the_published_endpoints(host):
@@ -206,11 +230,13 @@ def test_targets_page_shows_every_target_up(host):
     targets = _api(host, "/api/v1/targets?state=active")["data"]["activeTargets"]
     dom = _render(host, "targets")
     for target in targets:
-        assert target["scrapeUrl"] in dom, target["scrapeUrl"]
+        # The page shows scheme://host/path, the query (the health probes' module and target) apart.
+        assert target["scrapeUrl"].split("?")[0] in dom, target["scrapeUrl"]
+        assert target["labels"]["instance"] in dom, target["labels"]["instance"]
     for job in set(t["labels"]["job"] for t in targets):
         count = sum(1 for t in targets if t["labels"]["job"] == job)
         assert "%s (%d/%d up)" % (job, count, count) in dom, job
-    assert dom.count('state_indicator text-uppercase">up<') == len(targets) == 7
+    assert dom.count('state_indicator text-uppercase">up<') == len(targets) == 9
     assert 'state_indicator text-uppercase">down<' not in dom
 
 
@@ -218,7 +244,7 @@ def test_alerts_page_lists_the_rules(host):
     dom = _render(host, "alerts")
     for name in ("LLMEndpointDown", "ExporterDown", "GatewayServerErrors", "GatewayRateLimited", "DiskFilling",
                  "GPUXidError", "GPUTemperatureHigh", "GPUMemoryErrors", "GPUDriverUnavailable",
-                 "MetricsCollectorStale", "OllamaDown", "FabricManagerDown"):
+                 "MetricsCollectorStale", "OllamaDown", "FabricManagerDown", "LLMBackendUnhealthy"):
         assert name in dom, name
 
 

@@ -15,6 +15,10 @@ from ansible_collections.onprem.llm.plugins.module_utils.gateway.routes import W
 
 FACT_VERSION = 1
 METRICS_PATH = "/metrics"
+# vLLM's health endpoint: 200 while its engine runs, 500 once the engine died (its API server may
+# still answer /metrics then), probed through the blackbox exporter's module of this name.
+HEALTH_PATH = "/health"
+HEALTH_MODULE = "onprem_llm_health"
 # Local fact names (files /etc/ansible/facts.d/<name>.fact).
 VLLM_FACT = "onprem_llm_vllm"
 EXPORTERS_FACT = "onprem_llm_exporters"
@@ -120,15 +124,31 @@ def _target(host, listen, port, address, monitoring_host, where, variable, probl
     return "%s:%d" % (_url_host(listen), port)
 
 
-def scrape_jobs(published, addresses, monitoring_host, prometheus_target):
+def health_job(vllm_configs, blackbox_target):
+    """The vllm job's static configs -> a job probing each instance's /health through the blackbox
+    exporter: the probed URL becomes the target parameter and the instance label, the exporter the
+    address scraped."""
+    probes = [dict(config, targets=["http://%s%s" % (target, HEALTH_PATH) for target in config["targets"]])
+              for config in vllm_configs]
+    return {"job_name": "health", "metrics_path": "/probe", "params": {"module": [HEALTH_MODULE]},
+            "static_configs": probes,
+            "relabel_configs": [
+                {"source_labels": ["__address__"], "target_label": "__param_target"},
+                {"source_labels": ["__param_target"], "target_label": "instance"},
+                {"target_label": "__address__", "replacement": str(blackbox_target)}]}
+
+
+def scrape_jobs(published, addresses, monitoring_host, prometheus_target, blackbox_target=None):
     """Published facts of every host -> {"jobs": [...], "problems": [...], "unpublished": [...]}.
 
     ``published``: {host: that host's ``ansible_local``}, of which the facts ``onprem_llm_exporters``
     (exporter_fact: node exporter, gateway metrics) and ``onprem_llm_vllm`` (vllm_endpoint_fact) are read;
     ``addresses``: {host: address other hosts reach it on} (for endpoints on a wildcard address);
-    ``prometheus_target``: host:port of Prometheus itself. Jobs are Prometheus ``scrape_configs``
-    entries with static targets, each labelled with its inventory ``host`` (and, for vLLM, the
-    instance name and first served model). Hosts are taken in sorted order so the file is stable.
+    ``prometheus_target``: host:port of Prometheus itself; ``blackbox_target``: host:port of the
+    blackbox exporter that probes each vLLM instance's /health (job ``health``; None: no probes).
+    Jobs are Prometheus ``scrape_configs`` entries with static targets, each labelled with its
+    inventory ``host`` (and, for vLLM, the instance name and first served model). Hosts are taken in
+    sorted order so the file is stable.
     """
     problems, unpublished = [], []
     node, gateway, vllm = [], [], []
@@ -165,4 +185,6 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target):
         jobs.append({"job_name": "gateway", "metrics_path": METRICS_PATH, "static_configs": gateway})
     if vllm:
         jobs.append({"job_name": "vllm", "metrics_path": METRICS_PATH, "static_configs": vllm})
+    if vllm and blackbox_target:
+        jobs.append(health_job(vllm, blackbox_target))
     return {"jobs": jobs, "problems": problems, "unpublished": unpublished}

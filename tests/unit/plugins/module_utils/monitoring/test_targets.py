@@ -145,3 +145,21 @@ def test_host_address_without_a_default_route_is_the_one_global_address():
     # Several and no default: ambiguous, the user names it.
     assert targets.host_address("", ["10.89.0.7", "192.168.1.5"]) == ""
     assert targets.host_address(None, None) == ""
+
+
+def test_health_job_probes_each_vllm_instance_through_the_blackbox_exporter():
+    published = {"g-cpu1": {"onprem_llm_vllm": targets.vllm_endpoint_fact([_instance("tiny", "g-cpu1", 8000, "tiny")])}}
+    jobs = targets.scrape_jobs(published, {}, "g-gw1", "127.0.0.1:9090", "127.0.0.1:9115")["jobs"]
+    assert jobs[-1] == {
+        "job_name": "health", "metrics_path": "/probe", "params": {"module": ["onprem_llm_health"]},
+        "static_configs": [{"targets": ["http://g-cpu1:8000/health"],
+                            "labels": {"host": "g-cpu1", "vllm_instance": "tiny", "model": "tiny"}}],
+        "relabel_configs": [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"source_labels": ["__param_target"], "target_label": "instance"},
+            {"target_label": "__address__", "replacement": "127.0.0.1:9115"}]}
+    # No blackbox exporter, or nothing to probe: no health job.
+    assert [j["job_name"] for j in targets.scrape_jobs(published, {}, "g-gw1", "127.0.0.1:9090")["jobs"]] == [
+        "prometheus", "vllm"]
+    assert [j["job_name"] for j in targets.scrape_jobs({}, {}, "g-gw1", "127.0.0.1:9090", "127.0.0.1:9115")["jobs"]] == [
+        "prometheus"]
