@@ -1,5 +1,6 @@
 """Monitoring with no outside network: Prometheus on c-cpu1 and every node's exporter came from the
-bundle, and Prometheus scrapes every node, the vLLM instance and Ollama's collector."""
+bundle, and Prometheus scrapes every node, the vLLM instance (and probes its health) and Ollama's
+collector."""
 
 import json
 import time
@@ -25,11 +26,12 @@ def test_every_target_is_up(host):
     deadline = time.time() + 60
     while True:
         up = {(r["metric"]["job"], r["metric"]["host"]): r["value"][1] for r in _query(host, "up")}
-        if len(up) == 6 and set(up.values()) == {"1"} or time.time() > deadline:
+        if len(up) == 7 and set(up.values()) == {"1"} or time.time() > deadline:
             break
         time.sleep(2)
     expected = {("node", node): "1" for node in NODES}
-    expected.update({("vllm", "c-cpu1"): "1", ("prometheus", "c-cpu1"): "1"})
+    # The vLLM instance's /metrics, its /health through the blackbox exporter, and Prometheus itself.
+    expected.update({("vllm", "c-cpu1"): "1", ("health", "c-cpu1"): "1", ("prometheus", "c-cpu1"): "1"})
     assert up == expected
 
 
@@ -37,3 +39,7 @@ def test_ollamas_collector_reaches_prometheus(host):
     values = [r["value"][1] for r in _query(host, 'onprem_llm_ollama_up{host="c-oll1"}')]
     assert values == ["1"]
     assert _query(host, 'onprem_llm_ollama_info{host="c-oll1", version="0.20.0"}')
+
+
+def test_the_vllm_engine_passes_its_health_probe(host):
+    assert [r["value"][1] for r in _query(host, 'probe_success{job="health", host="c-cpu1"}')] == ["1"]
