@@ -25,6 +25,16 @@ def gateway_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=N
                                 list(drain_hosts or []))
 
 
+def gateway_serving_hosts(hostvars, groups, group="gateway"):
+    """Hosts of ``group`` whose gateway_state is not absent."""
+    if not hasattr(hostvars, "items") or not hasattr(groups, "items"):
+        raise AnsibleFilterError("gateway_serving_hosts expects hostvars and groups (dictionaries)")
+    hosts = list((groups or {}).get(group) or [])
+    states = dict((h, str(hostvars[h]["gateway_state"])) for h in hosts
+                  if h in hostvars and "gateway_state" in hostvars[h])
+    return _routes.serving_gateways(hosts, states)
+
+
 def gateway_api_key_problems(api_keys, var="gateway_api_keys"):
     return _routes.api_key_problems(plain(api_keys), var)
 
@@ -42,6 +52,7 @@ class FilterModule(object):
         return {
             "gateway_routes": gateway_routes,
             "gateway_api_key_problems": gateway_api_key_problems,
+            "gateway_serving_hosts": gateway_serving_hosts,
             "gateway_key_pattern": gateway_key_pattern,
             "gateway_models_document": gateway_models_document,
         }

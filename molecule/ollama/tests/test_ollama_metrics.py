@@ -18,7 +18,10 @@ FACT = "/etc/ansible/facts.d/onprem_llm_ollama.fact"
 
 def _metrics(host):
     """{(name, labels text): value} of the node exporter's answer, after a fresh run of the collectors."""
-    host.check_output("systemctl start onprem-llm-ollama-metrics.service onprem-llm-gpu-metrics.service")
+    # The tests start the collectors more often than systemd's start limit (5 in 10 s) allows a unit;
+    # reset-failed clears that count (a collector that fails still fails the start).
+    units = "onprem-llm-ollama-metrics.service onprem-llm-gpu-metrics.service"
+    host.check_output("systemctl reset-failed %s && systemctl start %s" % (units, units))
     found = {}
     for line in host.check_output("curl -sf %s" % EXPORTER).splitlines():
         match = re.match(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})? (\S+)$", line)

@@ -84,6 +84,13 @@ def _hosts_of(groups, group_names):
     return hosts
 
 
+def serving_gateways(hosts, states):
+    """The gateway hosts that serve, in inventory order: those whose ``gateway_state`` (``states``:
+    {host: state}, missing means the default, present) is not absent. Drains, waits and smoke tests
+    go to these only; a host being uninstalled has no upstreams to update."""
+    return [str(h) for h in hosts or [] if (states or {}).get(h, "present") != "absent"]
+
+
 def _address(host, hv, listen, gateway_host, where, variable, problems):
     """Where the gateway reaches a backend that listens on ``listen``; None when it cannot."""
     if is_loopback(listen):

@@ -110,7 +110,8 @@ def security_problems(values, roles, default=None):
                 if isinstance(inst, dict):
                     where = "%s[%d]" % (var, i) + (" (%s)" % inst["name"] if inst.get("name") else "")
                     problems += instance_rule_problems(inst, where)
-    if "gateway" in roles:
+    # A gateway being uninstalled serves no client: its keys no longer matter.
+    if "gateway" in roles and (values.get("gateway_state") or default("gateway_state") or "present") != "absent":
         keys = values.get("gateway_api_keys")
         problems += api_key_problems(default("gateway_api_keys") if keys is None else keys)
     if "monitoring" in roles:

@@ -237,6 +237,17 @@ def check_free_space(needed, free, dest, reserve=0):
                (needed + reserve - free) / float(1 << 30)))
 
 
+def out_of_space_message(dest, path, have, size, still, free):
+    """The filesystem filled up while writing ``path`` (``have`` of ``size`` bytes on disk): what is
+    still to fetch, what is free, and that the bytes received are kept for the next run."""
+    short = max(still - free, 0)
+    return ("no space left in %s while writing %s (%d of %d bytes on disk): %d bytes still to fetch, "
+            "%d bytes free (%s short); free space or grow the filesystem and run again: the bytes "
+            "received are kept and the next run resumes from them"
+            % (dest, path, have, size, still, free,
+               "%.1f GiB" % (short / float(1 << 30)) if short >= 1 << 30 else "%.1f MiB" % (short / float(1 << 20))))
+
+
 def summarise(results):
     """Module-facing totals from per-file results."""
     return {
@@ -702,14 +713,17 @@ class Stager(object):
             if fetch:
                 with ThreadPoolExecutor(max_workers=min(self.parallel, len(fetch))) as pool:
                     futures = [(i["spec"]["path"], pool.submit(self.fetch_one, i)) for i in fetch]
-                    errors = []
+                    errors, full = [], False
                     for path, fut in futures:
                         try:
                             results[path] = fut.result()
+                        except DiskSpaceError as e:  # names the file itself
+                            errors.append(str(e))
+                            full = True
                         except FetchError as e:
                             errors.append("%s: %s" % (path, e))
                     if errors:
-                        raise FetchError("; ".join(errors))
+                        raise (DiskSpaceError if full else FetchError)("; ".join(errors))
             self._cleanup_partials()
             writer.stop("done")
             writer = None
@@ -789,6 +803,20 @@ class Stager(object):
                 self._install(spec, part, meta_path)
                 self._record_verified(spec, sha256, git_sha1)
                 break
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                self.progress.end_file(path, ok=False)
+                raise
+            # This file's part from what is on disk (the progress may lag the last write); the other
+            # files' from the progress.
+            have = os.path.getsize(part) if os.path.exists(part) else 0
+            with self.progress.lock:
+                counted = self.progress.current.get(path, {}).get("bytes_done", have)
+                still = self.progress.bytes_total - self.progress.bytes_done - (spec["size"] - counted) + (
+                    spec["size"] - have)
+            self.progress.end_file(path, ok=False)
+            raise DiskSpaceError(out_of_space_message(self.dest, path, have, spec["size"], still,
+                                                      self.disk_free(self.dest)))
         except BaseException:
             self.progress.end_file(path, ok=False)
             raise

@@ -62,3 +62,17 @@ def test_key_filters():
     assert FILTERS["gateway_api_key_problems"]([{"client": "a", "key": "A" * 16}]) == []
     assert FILTERS["gateway_key_pattern"]("a.b" + "c" * 14) == "~^Bearer a[.]b" + "c" * 14 + "$"
     assert FILTERS["gateway_models_document"]([{"model": "x"}])["data"][0]["id"] == "x"
+
+
+def test_serving_hosts_leave_out_a_gateway_set_to_absent_and_keep_inventory_order():
+    hostvars = LazyVars({"gw2": LazyVars({"gateway_state": "absent"}), "gw1": LazyVars({}),
+                         "gw3": LazyVars({"gateway_state": "present"})})
+    groups = {"gateway": ["gw3", "gw2", "gw1"], "edge": ["gw2"]}
+    assert FILTERS["gateway_serving_hosts"](hostvars, groups) == ["gw3", "gw1"]
+    assert FILTERS["gateway_serving_hosts"](hostvars, groups, "edge") == []
+    assert FILTERS["gateway_serving_hosts"](hostvars, groups, "no_such_group") == []
+
+
+def test_serving_hosts_reject_non_mappings():
+    with pytest.raises(AnsibleFilterError, match="hostvars and groups"):
+        FILTERS["gateway_serving_hosts"]([], {})

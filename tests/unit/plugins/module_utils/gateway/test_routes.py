@@ -233,3 +233,9 @@ def test_backend_keys_nginx_cannot_carry_are_a_problem(key):
     out = gw.build_routes(hv, GROUPS, ["vllm_servers"], "gw1")
     assert out["problems"] == ["host cpu1: vllm_instances[0].api_key has characters the gateway cannot pass on "
                                "(use letters, digits and ._~+/=:@!*,%-)"]
+
+
+def test_serving_gateways_drop_only_the_absent_ones():
+    assert gw.serving_gateways(["gw1", "gw2", "gw3"], {"gw2": "absent", "gw3": "present"}) == ["gw1", "gw3"]
+    assert gw.serving_gateways([], {"gw1": "absent"}) == []
+    assert gw.serving_gateways(["gw1"], None) == ["gw1"]

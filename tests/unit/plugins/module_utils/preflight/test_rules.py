@@ -131,6 +131,9 @@ def test_security_rules_between_settings():
     assert rules.security_problems({"gateway_api_keys": []}, {"vllm"}) == []
     assert rules.security_problems({}, {"gateway"}, lambda name: []) == [
         "gateway_api_keys must list at least one {client, key} (keys from a vault)"]
+    # A gateway being uninstalled needs no keys, whether absent is set on the host or is the default.
+    assert rules.security_problems({"gateway_state": "absent"}, {"gateway"}, lambda name: []) == []
+    assert rules.security_problems({}, {"gateway"}, {"gateway_state": "absent", "gateway_api_keys": []}.get) == []
 
 
 def test_host_problems_apply_the_rules_for_the_host_groups(catalogue):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -539,3 +540,61 @@ def test_status_file_is_atomic_but_not_fsynced(tmp_path, monkeypatch):
     assert synced == []
     dl.atomic_write_json(str(tmp_path / "m.json"), {"a": 1})  # the manifests stay durable
     assert len(synced) == 1
+
+
+def test_disk_full_mid_transfer_names_the_numbers_and_the_rerun_resumes(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    data = os.urandom(4 * MiB)
+    _write(src / "w.bin", data)
+    spec = {"path": "w.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "git_sha1": None,
+            "src": str(src / "w.bin")}
+    dest = tmp_path / "dest"
+    part, _meta = dl.partial_paths(str(dest), "w.bin")
+
+    class FillsUp(dl.Writeback):
+        """The filesystem is full once 2 MiB of the file are on disk (ENOSPC from the write path)."""
+
+        def wrote(self, n):
+            super().wrote(n)
+            if self.pos >= 2 * MiB:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    free = [8 * MiB, 4096]  # enough when the run starts, 4 KiB once it has filled up
+
+    monkeypatch.setattr(dl, "CHUNK_SIZE", MiB // 2)
+    monkeypatch.setattr(dl, "Writeback", FillsUp)
+    with pytest.raises(dl.DiskSpaceError) as failed:
+        dl.Stager(str(dest), dl.LocalTransport(), disk_free=lambda p: free.pop(0)).run([spec])
+    kept = os.path.getsize(part)
+    assert kept >= 2 * MiB
+    assert str(failed.value) == (
+        "no space left in %s while writing w.bin (%d of %d bytes on disk): %d bytes still to fetch, 4096 bytes "
+        "free (%.1f MiB short); free space or grow the filesystem and run again: the bytes received are kept and "
+        "the next run resumes from them" % (dest, kept, len(data), len(data) - kept, (len(data) - kept - 4096) / MiB))
+    assert not (dest / "w.bin").exists()
+
+    monkeypatch.undo()
+    files, _warnings = dl.Stager(str(dest), dl.LocalTransport()).run([spec])
+    assert files[0]["action"] == "resumed" and files[0]["resumed_from"] == kept
+    assert (dest / "w.bin").read_bytes() == data
+
+
+def test_out_of_space_message_says_gib_when_that_much_is_missing():
+    text = dl.out_of_space_message("/srv/m/.store/x", "a.bin", 10, 3 << 30, 3 << 30, 1 << 29)
+    assert "(2.5 GiB short)" in text and "3221225472 bytes still to fetch, 536870912 bytes free" in text
+    assert "(0.0 MiB short)" in dl.out_of_space_message("/d", "a", 0, 5, 5, 10)
+
+
+def test_other_os_errors_mid_transfer_are_not_called_a_full_disk(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    _write(src / "w.bin", b"x" * MiB)
+    spec = {"path": "w.bin", "size": MiB, "sha256": None, "git_sha1": None, "src": str(src / "w.bin")}
+
+    class Breaks(dl.Writeback):
+        def wrote(self, n):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(dl, "Writeback", Breaks)
+    with pytest.raises(OSError) as failed:
+        dl.Stager(str(tmp_path / "dest"), dl.LocalTransport()).run([spec])
+    assert failed.value.errno == errno.EIO and not isinstance(failed.value, dl.FetchError)
