@@ -86,9 +86,10 @@ def test_keys_file_is_root_only(host):
 
 
 def test_mirror_site_is_untouched(host):
-    # The model mirror's nginx site on the same host still serves the weights.
+    # The model mirror's nginx site on the same host still serves the weights (the revision the
+    # side effect's rollout switched to; the first one was pruned).
     assert host.file("/etc/nginx/conf.d/onprem-models.conf").exists
-    out = _request(host, "http://127.0.0.1:8088/models/tiny-llama/config.json")
+    out = _request(host, "http://127.0.0.1:8088/models/tiny-llama-r2/config.json")
     assert out["code"] == 200 and "LlamaForCausalLM" in out["text"]
 
 

@@ -408,12 +408,16 @@ def test_status_file_updates_while_running(hub, repo_dir, tmp_path):
     assert running[-1]["bytes_done"] > running[0]["bytes_done"]
 
 
+def _local_source(tmp_path, size):
+    """Random bytes in <tmp>/src/w.bin and the spec of a local (LocalTransport) file for them."""
+    data = os.urandom(size)
+    _write(tmp_path / "src" / "w.bin", data)
+    return data, {"path": "w.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "git_sha1": None,
+                  "src": str(tmp_path / "src" / "w.bin")}
+
+
 def test_local_transport_resumes(tmp_path):
-    src = tmp_path / "src"
-    data = os.urandom(3 * MiB)
-    _write(src / "w.bin", data)
-    spec = {"path": "w.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "git_sha1": None,
-            "src": str(src / "w.bin")}
+    data, spec = _local_source(tmp_path, 3 * MiB)
     dest = tmp_path / "dest"
     part, _meta = dl.partial_paths(str(dest), "w.bin")
     _write(Path(part), data[:MiB])
@@ -499,11 +503,7 @@ def test_writeback_failure_only_stops_the_advice():
 
 
 def test_transfer_writes_back_the_partial_while_receiving(tmp_path, monkeypatch):
-    src = tmp_path / "src"
-    data = os.urandom(5 * MiB + 123)
-    _write(src / "w.bin", data)
-    spec = {"path": "w.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "git_sha1": None,
-            "src": str(src / "w.bin")}
+    data, spec = _local_source(tmp_path, 5 * MiB + 123)
     dest = tmp_path / "dest"
     part, _meta = dl.partial_paths(str(dest), "w.bin")
     _write(Path(part), data[:MiB + 1])  # resume from an odd offset
@@ -543,11 +543,7 @@ def test_status_file_is_atomic_but_not_fsynced(tmp_path, monkeypatch):
 
 
 def test_disk_full_mid_transfer_names_the_numbers_and_the_rerun_resumes(tmp_path, monkeypatch):
-    src = tmp_path / "src"
-    data = os.urandom(4 * MiB)
-    _write(src / "w.bin", data)
-    spec = {"path": "w.bin", "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "git_sha1": None,
-            "src": str(src / "w.bin")}
+    data, spec = _local_source(tmp_path, 4 * MiB)
     dest = tmp_path / "dest"
     part, _meta = dl.partial_paths(str(dest), "w.bin")
 
