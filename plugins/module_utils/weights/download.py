@@ -894,8 +894,18 @@ class Stager(object):
 
         writeback = Writeback(f.fileno(), start)
 
+        failed = []
+
         def consume(view):
-            f.write(view)
+            # After a failed write (a full disk) the buffers queued behind it must not land after
+            # the hole it left: the partial has to stay a prefix of the file to be resumed.
+            if failed:
+                raise failed[0]
+            try:
+                f.write(view)
+            except OSError as e:
+                failed.append(e)
+                raise
             writeback.wrote(len(view))
             hashers.update(view)
             n = len(view)

@@ -594,3 +594,48 @@ def test_other_os_errors_mid_transfer_are_not_called_a_full_disk(tmp_path, monke
     with pytest.raises(OSError) as failed:
         dl.Stager(str(tmp_path / "dest"), dl.LocalTransport()).run([spec])
     assert failed.value.errno == errno.EIO and not isinstance(failed.value, dl.FetchError)
+
+
+def test_a_write_cut_short_by_a_full_disk_leaves_a_prefix_that_resumes(tmp_path, monkeypatch):
+    data, spec = _local_source(tmp_path, 4 * MiB)
+    dest = tmp_path / "dest"
+    real_open = open
+
+    class HalfWrites(object):
+        """The third write stores half its bytes, then the disk is full; later writes would succeed
+        (space freed meanwhile), which must not put bytes after the hole."""
+
+        def __init__(self, f):
+            self.f, self.calls = f, 0
+
+        def write(self, view):
+            self.calls += 1
+            if self.calls == 3:
+                self.f.write(view[:len(view) // 2])
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.f.write(view)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    def opens_half_writes(path, mode="r", *args, **kwargs):
+        f = real_open(path, mode, *args, **kwargs)
+        return HalfWrites(f) if str(path).endswith(".partial") and "b" in mode and mode != "rb" else f
+
+    monkeypatch.setattr(dl, "CHUNK_SIZE", MiB // 4)
+    monkeypatch.setattr(dl, "open", opens_half_writes, raising=False)
+    with pytest.raises(dl.DiskSpaceError):
+        dl.Stager(str(dest), dl.LocalTransport()).run([spec])
+    part, _meta = dl.partial_paths(str(dest), "w.bin")
+    kept = os.path.getsize(part)
+    assert Path(part).read_bytes() == data[:kept]  # a prefix, no bytes after the hole
+    monkeypatch.undo()
+    files, warnings = dl.Stager(str(dest), dl.LocalTransport()).run([spec])
+    assert warnings == [] and files[0]["resumed_from"] == kept
+    assert (dest / "w.bin").read_bytes() == data
