@@ -43,6 +43,10 @@ def gateway_key_pattern(key):
     return _routes.key_pattern(str(key))
 
 
+def gateway_drained_hosts(upstreams_text):
+    return _routes.drained_hosts(str(upstreams_text or ""))
+
+
 def gateway_models_document(routes):
     return _routes.models_document(routes or [])
 
@@ -55,4 +59,5 @@ class FilterModule(object):
             "gateway_serving_hosts": gateway_serving_hosts,
             "gateway_key_pattern": gateway_key_pattern,
             "gateway_models_document": gateway_models_document,
+            "gateway_drained_hosts": gateway_drained_hosts,
         }

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = sorted([ROOT / "README.md", *ROOT.glob("README.*.md"), *(ROOT / "docs").rglob("*.md")])
+PAGES = sorted([ROOT / "README.md", *ROOT.glob("README.*.md"), *(ROOT / "docs").rglob("*.md"),
+                *ROOT.glob("roles/*/README.md")])
 # English page -> its Korean page. Add a page here when it is translated.
 TRANSLATED = [
     "benchmark.md",
@@ -81,3 +82,15 @@ def test_every_korean_page_is_listed_as_translated():
 
 def test_the_variables_are_known():
     assert {"vllm_instances", "nvidia_driver_branch", "onprem_offline"} <= VARIABLES
+
+
+@pytest.mark.parametrize("role", sorted(p.name for p in (ROOT / "roles").iterdir() if p.is_dir()))
+def test_every_role_has_a_readme_naming_its_entry_points_and_doc(role):
+    readme = ROOT / "roles" / role / "README.md"
+    assert readme.exists(), "roles/%s/README.md is missing" % role
+    text = readme.read_text()
+    specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    for entry in specs:
+        assert ("`tasks_from: %s`" % entry if entry != "main" else "`main`") in text, (role, entry)
+    assert "meta/argument_specs.yml" in text
+    assert re.search(r"\]\(\.\./\.\./docs/[a-z0-9-]+\.md\)", text), role

@@ -135,7 +135,7 @@ def test_unit_sandbox_score(host, name):
 def test_unit_settings(host, name):
     show = host.check_output("systemctl show vllm@%s.service -p User -p KillMode -p Restart -p PrivateTmp "
                              "-p ProtectSystem -p NoNewPrivileges -p UMask -p Environment" % name)
-    for expected in ("User=vllm", "KillMode=control-group", "Restart=on-failure", "PrivateTmp=yes",
+    for expected in ("User=vllm", "KillMode=control-group", "Restart=always", "PrivateTmp=yes",
                      "ProtectSystem=strict", "NoNewPrivileges=yes", "UMask=0077", "VLLM_CACHE_ROOT=/var/cache/vllm/"):
         assert expected in show
     assert host.service("vllm@%s.service" % name).is_enabled

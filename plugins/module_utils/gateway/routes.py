@@ -91,6 +91,21 @@ def serving_gateways(hosts, states):
     return [str(h) for h in hosts or [] if (states or {}).get(h, "present") != "absent"]
 
 
+# A server line of templates/upstreams.conf.j2 whose backend is drained: "server ADDR ... down;  # host/instance (engine)".
+_DOWN_SERVER = re.compile(r"^\s*server\s+\S+[^;#]*\sdown;\s*#\s*([^/\s]+)/")
+
+
+def drained_hosts(upstreams_text):
+    """The backend hosts a rendered upstreams.conf marks down, each once, in the file's order: what a
+    rollout whose batch failed left drained (the gateway's entry point ``drained`` reads it)."""
+    hosts = []
+    for line in (upstreams_text or "").splitlines():
+        match = _DOWN_SERVER.match(line)
+        if match and match.group(1) not in hosts:
+            hosts.append(match.group(1))
+    return hosts
+
+
 def _address(host, hv, listen, gateway_host, where, variable, problems):
     """Where the gateway reaches a backend that listens on ``listen``; None when it cannot."""
     if is_loopback(listen):

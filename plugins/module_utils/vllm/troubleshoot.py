@@ -94,6 +94,13 @@ ENTRIES = (
         "quantized model (onprem.llm.model_fit says what fits), or add GPUs with tensor_parallel_size",
     ),
     Entry(
+        "no-compiler",
+        "torch or Triton needs a C/C++ compiler and Python's headers at run time, and the host lacks them",
+        (r"InvalidCxxCompiler", r"Python\.h: No such file or directory", r"Failed to find C compiler"),
+        "install g++ and python3-dev (gcc-c++ and python3-devel on EL): the vllm role does; a host where "
+        "they were removed, or an image built without them, fails at the first compile",
+    ),
+    Entry(
         "port-in-use",
         "another process listens on the instance's port",
         # Not the bare "Address already in use": vLLM logs it as a warning when it retries an internal

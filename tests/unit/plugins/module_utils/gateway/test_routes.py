@@ -239,3 +239,36 @@ def test_serving_gateways_drop_only_the_absent_ones():
     assert gw.serving_gateways(["gw1", "gw2", "gw3"], {"gw2": "absent", "gw3": "present"}) == ["gw1", "gw3"]
     assert gw.serving_gateways([], {"gw1": "absent"}) == []
     assert gw.serving_gateways(["gw1"], None) == ["gw1"]
+
+
+def _render_upstreams(drain_hosts):
+    """templates/upstreams.conf.j2 rendered as the role renders it, for the routes with drain_hosts."""
+    import pathlib
+
+    import jinja2
+    from ansible.plugins.filter.core import comment, to_json
+
+    root = pathlib.Path(__file__).resolve().parents[5]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(root / "roles" / "gateway" / "templates")),
+                             trim_blocks=True)
+    env.filters.update(comment=comment, to_json=to_json)
+    routes = gw.build_routes(_hostvars(), GROUPS, BACKEND_GROUPS, "gw1", drain_hosts)
+    return env.get_template("upstreams.conf.j2").render(
+        ansible_managed="Ansible managed", __gateway_routes=routes,
+        __gateway_upstream_opts={"max_fails": 1, "fail_timeout": 10, "keepalive": 16, "keepalive_timeout": 4})
+
+
+def test_drained_hosts_are_read_back_from_the_rendered_upstreams():
+    text = _render_upstreams(["cpu2", "oll1"])
+    assert "down;" in text
+    assert sorted(gw.drained_hosts(text)) == ["cpu2", "oll1"]
+    assert gw.drained_hosts(_render_upstreams([])) == []
+    assert gw.drained_hosts("") == [] and gw.drained_hosts(None) == []
+
+
+def test_a_comment_or_a_server_that_is_up_is_not_drained():
+    text = ("    # server 10.0.0.9:8000 down;  # cpu9/tiny (vllm)\n"
+            "    server 10.0.0.11:8000 max_fails=1 fail_timeout=10s;  # cpu1/tiny (vllm)\n"
+            "    server 10.0.0.12:8000 max_fails=1 fail_timeout=10s down;  # cpu2/tiny (vllm)\n"
+            "    server 10.0.0.12:8001 max_fails=1 fail_timeout=10s down;  # cpu2/keyed (vllm)\n")
+    assert gw.drained_hosts(text) == ["cpu2"]

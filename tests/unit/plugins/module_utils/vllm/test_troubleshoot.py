@@ -26,6 +26,7 @@ CASES = {
     "kv-cache-max-model-len.txt": "kv-cache-max-model-len",
     "kv-cache-no-memory.txt": "kv-cache-no-memory",
     "port-in-use.txt": "port-in-use",
+    "no-compiler.txt": "no-compiler",
     "gated.txt": "gated-or-offline-model",
     "no-device.txt": "cuda-build-without-gpu",
     "nccl.txt": "distributed-hang",
