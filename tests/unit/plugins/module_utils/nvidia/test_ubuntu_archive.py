@@ -152,3 +152,16 @@ def test_the_cuda_planner_has_the_archives_cuda(archive):
     assert re.match(r"^(\d+:)?%s\." % re.escape(plan["default"]), toolkit), toolkit
     (runtime,) = cuda_plan.plan_cuda(host, {}, {"profile": "runtime"})["packages"]
     assert _newest(index, runtime)["Version"].startswith(plan["default"] + "."), runtime
+
+
+def test_the_vllm_roles_packages_exist_on_ubuntu(archive):
+    # vars/Debian.yml serves Ubuntu too: the compiler and headers torch needs at run time, the CA
+    # store and the CPU build's libnuma come from main. python3-venv is in universe, which this
+    # index leaves out (Ubuntu enables universe by default).
+    import yaml
+
+    release, index = archive
+    data = yaml.safe_load((ROOT / "roles" / "vllm" / "vars" / "Debian.yml").read_text())
+    names = [name for name in data["__vllm_os_packages"] + data["__vllm_cpu_os_packages"] if name != "python3-venv"]
+    assert {"g++", "python3-dev", "libnuma1", "ca-certificates"} <= set(names)
+    assert [name for name in names if name not in index] == [], release
