@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind playbooks/smoke.yml and playbooks/benchmark.yml (logic in module_utils/bench)."""
+"""Filters behind playbooks/smoke.yml, benchmark.yml and evaluate.yml (logic in module_utils/bench, evaluate)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.bench import endpoints as _ep
 from ansible_collections.onprem.llm.plugins.module_utils.bench import vllm_bench as _vb
+from ansible_collections.onprem.llm.plugins.module_utils.evaluate import inputs as _ev
 
 
 def llm_endpoints(nodes, api="chat", gateway_client=""):
@@ -39,6 +40,20 @@ def llm_vllm_bench_result(doc):
         raise AnsibleFilterError("llm_vllm_bench_result: %s" % exc)
 
 
+def llm_eval_files(entries, kind, base="", node_dir="/var/cache/onprem-llm/eval"):
+    try:
+        return _ev.file_entries(entries, kind, base, node_dir)
+    except (_ev.InputError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError("llm_eval_files: %s" % exc)
+
+
+def llm_instance_memory(memory_current, cgroup_procs="", gpu_xml="", status_texts=""):
+    try:
+        return _ev.instance_memory(memory_current, cgroup_procs, gpu_xml, status_texts)
+    except _ev.InputError as exc:
+        raise AnsibleFilterError("llm_instance_memory: %s" % exc)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -47,4 +62,6 @@ class FilterModule(object):
             "llm_curl_markdown": llm_curl_markdown,
             "llm_vllm_bench_argv": llm_vllm_bench_argv,
             "llm_vllm_bench_result": llm_vllm_bench_result,
+            "llm_eval_files": llm_eval_files,
+            "llm_instance_memory": llm_instance_memory,
         }

@@ -228,10 +228,13 @@ def public(ep):
     return dict((k, ep.get(k)) for k in PUBLIC)
 
 
-def size_prompt(ep, target, max_tokens, timeout):
+def size_prompt(ep, target, max_tokens, timeout, ignore_eos=False):
     """Warm up and return a word count whose prompt has about ``target`` tokens of text."""
+    # ignore_eos as in the measured requests: a base model may end a completion at once, and a
+    # warm-up without a token would fail the run.
     def tokens(words):
-        samples, _wall = client.run_level(ep, 1, 1, client.make_prompt(words), min(max_tokens, 8), timeout=timeout)
+        samples, _wall = client.run_level(ep, 1, 1, client.make_prompt(words), min(max_tokens, 8),
+                                          ignore_eos=ignore_eos, timeout=timeout)
         sample = samples[0]
         if not sample["ok"]:
             raise client.BenchError("warm-up request to %s failed: %s" % (ep["name"], sample["error"]))
@@ -263,13 +266,13 @@ def run_benchmark(module, endpoints):
     results = []
     for ep in endpoints:
         words = p["input_tokens"]
+        ignore_eos = p["ignore_eos"] and ep["kind"] == "vllm"
         if p["warmup"]:
             try:
-                words = size_prompt(ep, p["input_tokens"], p["output_tokens"], p["timeout"])
+                words = size_prompt(ep, p["input_tokens"], p["output_tokens"], p["timeout"], ignore_eos)
             except client.BenchError as exc:
                 module.fail_json(msg=str(exc))
         prompt = client.make_prompt(words, seed=7)
-        ignore_eos = p["ignore_eos"] and ep["kind"] == "vllm"
         for item in [i for i in plan if i["endpoint"]["name"] == ep["name"]]:
             samples, wall = client.run_level(ep, item["concurrency"], item["num_requests"], prompt,
                                              p["output_tokens"], ignore_eos=ignore_eos, timeout=p["timeout"],

@@ -17,6 +17,7 @@ PAGES = sorted([ROOT / "README.md", *ROOT.glob("README.*.md"), *(ROOT / "docs").
 TRANSLATED = [
     "benchmark.md",
     "closed-network.md",
+    "evaluate.md",
     "gateway.md",
     "gguf-and-quantization.md",
     "lifecycle.md",
