@@ -219,6 +219,7 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.onprem.llm.plugins.module_utils.bench import client
+from ansible_collections.onprem.llm.plugins.module_utils.bench.endpoints import ENDPOINT_ARGSPEC
 from ansible_collections.onprem.llm.plugins.module_utils.bench.stats import summarize
 
 PUBLIC = ("name", "kind", "route", "url", "model", "api")
@@ -336,24 +337,9 @@ def run_smoke(module, endpoints):
 
 
 def main():
-    endpoint_spec = dict(
-        name=dict(type="str", required=True),
-        url=dict(type="str", required=True),
-        model=dict(type="str", required=True),
-        kind=dict(type="str", default="other", choices=["vllm", "ollama", "other"]),
-        route=dict(type="str", default="direct"),
-        api=dict(type="str", default="chat", choices=["chat", "completions"]),
-        api_key=dict(type="str", default="", no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="str", default=""),
-        tls_server_name=dict(type="str", default=""),
-        runner=dict(type="str", default=""),
-        model_path=dict(type="str", default=""),
-        vllm_python=dict(type="str", default=""),
-    )
     module = AnsibleModule(
         argument_spec=dict(
-            endpoints=dict(type="list", elements="dict", required=True, options=endpoint_spec),
+            endpoints=dict(type="list", elements="dict", required=True, options=ENDPOINT_ARGSPEC),
             mode=dict(type="str", default="benchmark", choices=["benchmark", "smoke"]),
             concurrency=dict(type="list", elements="int", default=[1, 5, 10, 50]),
             num_requests=dict(type="int", default=0),

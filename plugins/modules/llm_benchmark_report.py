@@ -108,6 +108,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.onprem.llm.plugins.module_utils.bench import report as bench_report
+from ansible_collections.onprem.llm.plugins.module_utils.report_files import write_if_changed
 
 try:
     import matplotlib
@@ -146,18 +147,6 @@ def chart_png(report):
     fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
     return buf.getvalue()
-
-
-def write_if_changed(path, data):
-    if os.path.exists(path):
-        with open(path, "rb") as fh:
-            if fh.read() == data:
-                return False
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-    return True
 
 
 def main():

@@ -224,6 +224,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.onprem.llm.plugins.module_utils.bench.client import BenchError, split_url
+from ansible_collections.onprem.llm.plugins.module_utils.bench.endpoints import ENDPOINT_ARGSPEC
 from ansible_collections.onprem.llm.plugins.module_utils.evaluate import client as evaluate
 from ansible_collections.onprem.llm.plugins.module_utils.evaluate import taskfile
 
@@ -290,25 +291,10 @@ def evaluate_endpoint(module, endpoint, tasks, texts):
 
 
 def main():
-    endpoint_spec = dict(
-        name=dict(type="str", required=True),
-        url=dict(type="str", required=True),
-        model=dict(type="str", required=True),
-        kind=dict(type="str", default="other", choices=["vllm", "ollama", "other"]),
-        route=dict(type="str", default="direct"),
-        api=dict(type="str", default="chat", choices=["chat", "completions"]),
-        api_key=dict(type="str", default="", no_log=True),
-        validate_certs=dict(type="bool", default=True),
-        ca_path=dict(type="str", default=""),
-        tls_server_name=dict(type="str", default=""),
-        runner=dict(type="str", default=""),
-        model_path=dict(type="str", default=""),
-        vllm_python=dict(type="str", default=""),
-    )
     module = AnsibleModule(
         argument_spec=dict(
             mode=dict(type="str", default="evaluate", choices=["evaluate", "check"]),
-            endpoints=dict(type="list", elements="dict", default=[], options=endpoint_spec),
+            endpoints=dict(type="list", elements="dict", default=[], options=ENDPOINT_ARGSPEC),
             tasks=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 path=dict(type="path", required=True),

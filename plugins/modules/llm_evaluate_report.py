@@ -115,6 +115,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.onprem.llm.plugins.module_utils.evaluate import report as eval_report
+from ansible_collections.onprem.llm.plugins.module_utils.report_files import write_if_changed
 
 try:
     import matplotlib
@@ -149,18 +150,6 @@ def chart_png(points, axis_name):
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
-
-
-def write_if_changed(path, data):
-    if os.path.exists(path):
-        with open(path, "rb") as fh:
-            if fh.read() == data:
-                return False
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-    return True
 
 
 def main():

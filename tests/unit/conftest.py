@@ -16,6 +16,17 @@ FIXTURES = ROOT / "tests" / "fixtures"
 import pytest  # noqa: E402  (after the sys.path set-up above on purpose)
 
 
+@pytest.fixture
+def ollama_double(tmp_path):
+    """A running ollama double (tests/doubles/ollama_double) with one model, tiny:latest: its URL."""
+    from ollama_double_helper import start_double
+
+    proc, url = start_double(tmp_path, OLLAMA_NUM_PARALLEL="4")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_module_warnings(monkeypatch):
     """Give every test the warning behaviour a module has on a target host.

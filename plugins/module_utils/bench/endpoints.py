@@ -24,6 +24,23 @@ LOOPBACK_ALIASES = ("", "0.0.0.0", "localhost", "*")
 ENDPOINT_KEYS = ("name", "kind", "route", "url", "model", "runner", "api_key", "validate_certs",
                  "ca_path", "tls_server_name", "model_path", "vllm_python", "api")
 
+# The ``endpoints`` suboptions of llm_benchmark and llm_evaluate (both DOCUMENTATIONs describe them).
+ENDPOINT_ARGSPEC = dict(
+    name=dict(type="str", required=True),
+    url=dict(type="str", required=True),
+    model=dict(type="str", required=True),
+    kind=dict(type="str", default="other", choices=["vllm", "ollama", "other"]),
+    route=dict(type="str", default="direct"),
+    api=dict(type="str", default="chat", choices=["chat", "completions"]),
+    api_key=dict(type="str", default="", no_log=True),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="str", default=""),
+    tls_server_name=dict(type="str", default=""),
+    runner=dict(type="str", default=""),
+    model_path=dict(type="str", default=""),
+    vllm_python=dict(type="str", default=""),
+)
+
 
 class EndpointError(ValueError):
     pass

@@ -101,32 +101,26 @@ def parse_task_file(name, text):
     return items
 
 
-def read_task_file(path):
+def _read_utf8(path):
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except (IOError, OSError) as exc:
         raise TaskFileError("%s: cannot read it (%s)" % (path, exc.strerror or exc))
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise TaskFileError("%s:%d: not UTF-8 (byte %d)" % (path, line, exc.start))
-    return parse_task_file(path, text)
+
+
+def read_task_file(path):
+    return parse_task_file(path, _read_utf8(path))
 
 
 def read_text_file(path):
     """A perplexity text: UTF-8, not empty."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except (IOError, OSError) as exc:
-        raise TaskFileError("%s: cannot read it (%s)" % (path, exc.strerror or exc))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise TaskFileError("%s:%d: not UTF-8 (byte %d)" % (path, line, exc.start))
+    text = _read_utf8(path)
     if not text.strip():
         raise TaskFileError("%s: an empty text" % path)
     return text

@@ -10,16 +10,6 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.onprem.llm.plugins.modules import llm_benchmark
 
-from ollama_double_helper import start_double  # tests/unit is on sys.path (rootdir conftest)
-
-
-@pytest.fixture
-def double(tmp_path):
-    proc, url = start_double(tmp_path, OLLAMA_NUM_PARALLEL="4")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
 
 @contextlib.contextmanager
 def module_args(args, check_mode=False):
@@ -37,8 +27,8 @@ def run(capsys, args, check_mode=False):
     return exited.value.code, json.loads(capsys.readouterr().out)
 
 
-def test_benchmark_levels(double, capsys):
-    code, out = run(capsys, {"endpoints": [{"name": "o", "url": double, "model": "tiny", "kind": "ollama"}],
+def test_benchmark_levels(ollama_double, capsys):
+    code, out = run(capsys, {"endpoints": [{"name": "o", "url": ollama_double, "model": "tiny", "kind": "ollama"}],
                              "concurrency": [1, 3], "num_requests": 6, "input_tokens": 30, "output_tokens": 8})
     assert code == 0 and out["changed"] is False
     assert [(r["endpoint"]["name"], r["concurrency"]) for r in out["results"]] == [("o", 1), ("o", 3)]
@@ -56,15 +46,15 @@ def test_benchmark_check_mode_sends_nothing(capsys):
     assert [(p["concurrency"], p["num_requests"]) for p in out["planned"]] == [(1, 20), (50, 100)]
 
 
-def test_smoke_passes_and_keys_are_not_logged(double, capsys):
-    code, out = run(capsys, {"mode": "smoke", "endpoints": [{"name": "o", "url": double, "model": "tiny:latest"}]})
+def test_smoke_passes_and_keys_are_not_logged(ollama_double, capsys):
+    code, out = run(capsys, {"mode": "smoke", "endpoints": [{"name": "o", "url": ollama_double, "model": "tiny:latest"}]})
     assert code == 0, out
     assert [c["name"] for c in out["checks"][0]["checks"]] == ["models", "completion", "stream"]
     assert all(c["ok"] for c in out["checks"][0]["checks"])
 
 
-def test_smoke_fails_naming_the_check(double, capsys):
-    code, out = run(capsys, {"mode": "smoke", "endpoints": [{"name": "o", "url": double, "model": "absent:1b",
+def test_smoke_fails_naming_the_check(ollama_double, capsys):
+    code, out = run(capsys, {"mode": "smoke", "endpoints": [{"name": "o", "url": ollama_double, "model": "absent:1b",
                                                              "api_key": "k-123"}]})
     assert code == 1
     assert "o: models (HTTP 200, models: tiny:latest)" in out["msg"]

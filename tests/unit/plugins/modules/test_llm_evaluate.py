@@ -12,15 +12,6 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.onprem.llm.plugins.modules import llm_evaluate
-from ollama_double_helper import start_double
-
-
-@pytest.fixture
-def ollama_double(tmp_path):
-    proc, url = start_double(tmp_path, OLLAMA_NUM_PARALLEL="4")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def run(args, capsys):
