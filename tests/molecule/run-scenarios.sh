@@ -14,9 +14,10 @@ mkdir -p "$log_dir"
 # Longest first, so the last scenario to start is a short one (minutes on an idle 2-core machine;
 # only the order matters; nvidia_driver is long since it builds a DKMS module). Scenarios missing
 # here run after these.
-# Not strictly longest first: rollout and closed_network (both serving vLLM under load) side by side
-# took 1587 s and 1559 s (2026-12-03), against 1436 s and 1042 s in this order (0dd5086).
-order=(vllm_cpu closed_network nvidia_driver rollout vllm_ray weights ollama gpu_preflight)
+# Measured at 0dd5086 (two at a time): rollout 1436 s, closed_network 1042, nvidia_driver 865,
+# vllm_cpu 729, vllm_ray 499, ollama 429, weights 405, gpu_preflight 154. In this order (0bee102)
+# Molecule took 2895 s, rollout and closed_network side by side 1587 s and 1559 s.
+order=(rollout closed_network nvidia_driver vllm_cpu vllm_ray ollama weights gpu_preflight)
 
 if (($#)); then
   wanted=("$@")
