@@ -283,7 +283,7 @@ def evaluate_endpoint(module, endpoint, tasks, texts):
         values, count = scorer.text_logprobs(body, text["window"])
         mean = sum(values) / len(values)
         out["texts"].append({"name": text["name"], "tokens": count, "scored_tokens": len(values),
-                             "window": text["window"] or scorer.max_model_len or count,
+                             "window": min(w for w in (text["window"], scorer.max_prompt_tokens(), count) if w),
                              "mean_logprob": round(mean, 6),
                              "perplexity": round(evaluate.scoring.perplexity(values), 6)})
     out["seconds"] = round(time.time() - started, 3)

@@ -64,10 +64,15 @@ class Scorer(object):
                 self.max_model_len = int(doc["max_model_len"])
         return [int(t) for t in tokens]
 
+    def max_prompt_tokens(self):
+        """The longest prompt to send: vLLM runs an echo with max_tokens 0 as one output token, and
+        holds one token of the context back for it as its own truncation does."""
+        return self.max_model_len - 1 if self.max_model_len else None
+
     def token_logprobs(self, ids):
         """The log-probability of each token of ``ids`` given the ones before it (None for the first)."""
-        if self.max_model_len and len(ids) > self.max_model_len:
-            raise EvalError("%s: %d tokens do not fit the model's context (max_model_len %d)"
+        if self.max_model_len and len(ids) > self.max_prompt_tokens():
+            raise EvalError("%s: %d tokens do not fit the model's context (max_model_len %d, one token held back)"
                             % (self.endpoint["name"], len(ids), self.max_model_len))
         doc = _post(self.endpoint, "/v1/completions",
                     {"model": self.endpoint["model"], "prompt": ids, "max_tokens": 0, "echo": True,
@@ -126,9 +131,9 @@ class Scorer(object):
     def text_logprobs(self, text, window=0):
         """(scored log-probabilities, token count) of a text, window by window."""
         ids = self.tokenize(text)
-        size = int(window) or self.max_model_len or len(ids)
+        size = int(window) or self.max_prompt_tokens() or len(ids)
         if self.max_model_len:
-            size = min(size, self.max_model_len)
+            size = min(size, self.max_prompt_tokens())
         values = []
         for start, end in scoring.windows(len(ids), size):
             values += self.token_logprobs(ids[start:end])[1:]

@@ -108,7 +108,8 @@ def _read_utf8(path):
     except (IOError, OSError) as exc:
         raise TaskFileError("%s: cannot read it (%s)" % (path, exc.strerror or exc))
     try:
-        return raw.decode("utf-8")
+        # utf-8-sig: files saved on Windows often start with a byte order mark.
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
         raise TaskFileError("%s:%d: not UTF-8 (byte %d)" % (path, line, exc.start))

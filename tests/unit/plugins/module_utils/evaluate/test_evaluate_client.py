@@ -42,3 +42,13 @@ def test_an_unknown_model_is_named(ollama_double):
     scorer = client.Scorer(dict(endpoint(ollama_double, "chat"), model="absent:latest"), timeout=30)
     with pytest.raises(client.EvalError, match=r"ollama/double/tiny:latest: POST /v1/chat/completions answered 404"):
         scorer.generate("hello")
+
+
+def test_a_prompt_longer_than_the_context_is_refused_before_sending():
+    # Nothing listens on this URL: the refusal must come before any request.
+    scorer = client.Scorer(endpoint("http://127.0.0.1:9", "completions"), timeout=1)
+    assert scorer.max_prompt_tokens() is None
+    scorer.max_model_len = 8
+    assert scorer.max_prompt_tokens() == 7
+    with pytest.raises(client.EvalError, match=r"8 tokens do not fit the model's context \(max_model_len 8"):
+        scorer.token_logprobs(list(range(8)))

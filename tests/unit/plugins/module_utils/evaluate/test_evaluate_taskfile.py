@@ -61,6 +61,9 @@ def test_files_on_disk(tmp_path):
     good = tmp_path / "ok.jsonl"
     good.write_text(lines(CHOICE), encoding="utf-8")
     assert len(taskfile.read_task_file(str(good))) == 1
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + lines(CHOICE).encode("utf-8"))  # as Windows tools save UTF-8
+    assert taskfile.read_task_file(str(bom))[0]["answer"] == 1
     latin = tmp_path / "latin.jsonl"
     latin.write_bytes(b'{"question": "q", "answer": "a"}\n{"question": "\xe9", "answer": "a"}\n')
     with pytest.raises(taskfile.TaskFileError, match=r"latin.jsonl:2: not UTF-8"):
