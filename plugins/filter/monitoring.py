@@ -7,6 +7,7 @@ Alertmanager's configuration."""
 from __future__ import annotations
 
 from ansible_collections.onprem.llm.plugins.module_utils.monitoring import alertmanager as _alertmanager
+from ansible_collections.onprem.llm.plugins.module_utils.monitoring import gpu_source as _gpu_source
 from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targets as _targets
 from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
 
@@ -15,8 +16,13 @@ def vllm_endpoint_fact(instances):
     return _targets.vllm_endpoint_fact(plain(instances or []))
 
 
-def monitoring_exporter_fact(address, port, gateway_port=None):
-    return _targets.exporter_fact(address, port, gateway_port)
+def monitoring_exporter_fact(address, port, gateway_port=None, dcgm_port=None):
+    return _targets.exporter_fact(address, port, gateway_port, dcgm_port)
+
+
+def monitoring_gpu_source(setting, nvidia_smi_present, policy_output, package):
+    return _gpu_source.gpu_metrics_source(str(setting), bool(nvidia_smi_present), str(policy_output or ""),
+                                          str(package))
 
 
 def monitoring_gateway_fact(access_log):
@@ -52,6 +58,7 @@ class FilterModule(object):
             "vllm_endpoint_fact": vllm_endpoint_fact,
             "monitoring_exporter_fact": monitoring_exporter_fact,
             "monitoring_gateway_fact": monitoring_gateway_fact,
+            "monitoring_gpu_source": monitoring_gpu_source,
             "ollama_endpoint_fact": ollama_endpoint_fact,
             "monitoring_gateway_log_problems": monitoring_gateway_log_problems,
             "monitoring_host_address": monitoring_host_address,

@@ -267,8 +267,11 @@ CASES = [
       "monitoring_smtp_from must be one e-mail address", "monitoring_alert_group_wait must be a Prometheus duration"]),
     ("monitoring-gpu-settings", _monitoring(
         monitoring_gpu_metrics="dcgm", monitoring_alert_gpu_temperature="hot", monitoring_alert_gpu_xid_ignore=[0],
-        monitoring_alert_gpu_metrics_for="5 minutes"),
-     [CPU, "monitoring_gpu_metrics must be one of auto, nvidia_smi, none, got 'dcgm'",
+        monitoring_alert_gpu_metrics_for="5 minutes", monitoring_dcgm_exporter_package="dcgm-exporter=4.8.2",
+        monitoring_dcgm_exporter_port="9400/tcp"),
+     [CPU, "monitoring_gpu_metrics must be one of auto, dcgm_exporter, nvidia_smi, none, got 'dcgm'",
+      "monitoring_dcgm_exporter_package must be a package name without a version",
+      "monitoring_dcgm_exporter_port must be",
       "monitoring_alert_gpu_temperature must be a number, got the string 'hot'",
       "monitoring_alert_gpu_xid_ignore[0] must be a whole number of at least 1",
       "monitoring_alert_gpu_metrics_for must be a Prometheus duration"]),

@@ -2,8 +2,8 @@
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Verify the monitoring role's collectors on an Ollama host: the real node exporter serves Ollama's
-loaded models (read from the Ollama double's API by the collector's timer) and the T4 double's GPU
-figures; Ollama stopped shows as down."""
+loaded models (read from the Ollama double's API by the collector's timer); Ollama stopped shows as
+down. The T4 double's GPU figures come from dcgm-exporter here (test_dcgm_exporter.py)."""
 
 import pathlib
 import re
@@ -20,7 +20,7 @@ def _metrics(host):
     """{(name, labels text): value} of the node exporter's answer, after a fresh run of the collectors."""
     # The tests start the collectors more often than systemd's start limit (5 in 10 s) allows a unit;
     # reset-failed clears that count (a collector that fails still fails the start).
-    units = "onprem-llm-ollama-metrics.service onprem-llm-gpu-metrics.service"
+    units = "onprem-llm-ollama-metrics.service"
     host.check_output("systemctl reset-failed %s && systemctl start %s" % (units, units))
     found = {}
     for line in host.check_output("curl -sf %s" % EXPORTER).splitlines():
@@ -62,14 +62,6 @@ def test_every_ollama_metric_the_rules_use_is_served(host):
     assert used and used <= served
 
 
-def test_gpu_figures_of_the_t4_double_are_served_too(host):
-    got = _metrics(host)
-    labels = [labels for name, labels in got if name == "DCGM_FI_DEV_GPU_TEMP"]
-    assert len(labels) == 1 and 'modelName="Tesla T4"' in labels[0]
-    assert got[("DCGM_FI_DEV_GPU_TEMP", labels[0])] == 40
-    assert got[("onprem_llm_gpu_smi_up", "")] == 1
-
-
 def test_ollama_stopped_shows_as_down_and_recovers(host):
     try:
         host.check_output("systemctl stop ollama.service")
@@ -83,9 +75,8 @@ def test_ollama_stopped_shows_as_down_and_recovers(host):
 
 
 def test_collector_timers_are_enabled_and_sandboxed(host):
-    for unit in ("onprem-llm-ollama-metrics", "onprem-llm-gpu-metrics"):
-        timer = host.service(unit + ".timer")
-        assert timer.is_enabled and timer.is_running
+    timer = host.service("onprem-llm-ollama-metrics.timer")
+    assert timer.is_enabled and timer.is_running
     props = dict(line.split("=", 1) for line in host.check_output(
         "systemctl show onprem-llm-ollama-metrics.service -p IPAddressDeny -p IPAddressAllow -p ProtectSystem "
         "-p PrivateNetwork").splitlines())

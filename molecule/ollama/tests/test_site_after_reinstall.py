@@ -36,4 +36,4 @@ def test_prometheus_scrapes_every_exporter_again(host):
         if set(health.values()) == {"up"} or time.time() > deadline:
             break
         time.sleep(5)
-    assert {"prometheus", "node", "gateway"} <= set(health) and set(health.values()) == {"up"}, health
+    assert {"prometheus", "node", "gateway", "dcgm"} <= set(health) and set(health.values()) == {"up"}, health

@@ -88,13 +88,16 @@ def gateway_log_problems(fact):
     return []
 
 
-def exporter_fact(address, port, gateway_port=None):
+def exporter_fact(address, port, gateway_port=None, dcgm_port=None):
     """Where the exporters of a host listen -> the document the exporters entry publishes: the node
-    exporter, and the gateway's metrics (mtail) where the host runs the gateway."""
+    exporter, the gateway's metrics (mtail) where the host runs the gateway, and NVIDIA's dcgm-exporter
+    where the host's GPU metrics come from it."""
     fact = {"version": FACT_VERSION, "node": {"host": str(address), "port": int(port),
                                               "metrics_path": METRICS_PATH}}
     if gateway_port:
         fact["gateway"] = {"host": str(address), "port": int(gateway_port), "metrics_path": METRICS_PATH}
+    if dcgm_port:
+        fact["dcgm"] = {"host": str(address), "port": int(dcgm_port), "metrics_path": METRICS_PATH}
     return fact
 
 
@@ -142,7 +145,7 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target, blackb
     """Published facts of every host -> {"jobs": [...], "problems": [...], "unpublished": [...]}.
 
     ``published``: {host: that host's ``ansible_local``}, of which the facts ``onprem_llm_exporters``
-    (exporter_fact: node exporter, gateway metrics) and ``onprem_llm_vllm`` (vllm_endpoint_fact) are read;
+    (exporter_fact: node exporter, gateway metrics, dcgm-exporter) and ``onprem_llm_vllm`` (vllm_endpoint_fact) are read;
     ``addresses``: {host: address other hosts reach it on} (for endpoints on a wildcard address);
     ``prometheus_target``: host:port of Prometheus itself; ``blackbox_target``: host:port of the
     blackbox exporter that probes each vLLM instance's /health (job ``health``; None: no probes).
@@ -151,7 +154,7 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target, blackb
     sorted order so the file is stable.
     """
     problems, unpublished = [], []
-    node, gateway, vllm = [], [], []
+    node, gateway, dcgm, vllm = [], [], [], []
     for host in sorted(published or {}):
         facts = published[host] or {}
         address = (addresses or {}).get(host) or host
@@ -162,12 +165,13 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target, blackb
                              "the node exporter", "monitoring_exporter_listen", problems)
             if target:
                 node.append({"targets": [target], "labels": {"host": host}})
-            entry = exporters.get("gateway")
-            target = entry and _target(host, str(entry.get("host") or ""), int(entry["port"]), address,
-                                       monitoring_host, "the gateway metrics exporter", "monitoring_exporter_listen",
-                                       problems)
-            if target:
-                gateway.append({"targets": [target], "labels": {"host": host}})
+            for kind, where, found in (("gateway", "the gateway metrics exporter", gateway),
+                                       ("dcgm", "dcgm-exporter", dcgm)):
+                entry = exporters.get(kind)
+                target = entry and _target(host, str(entry.get("host") or ""), int(entry["port"]), address,
+                                           monitoring_host, where, "monitoring_exporter_listen", problems)
+                if target:
+                    found.append({"targets": [target], "labels": {"host": host}})
         else:
             unpublished.append(host)
         for endpoint in ((facts.get(VLLM_FACT) or {}).get("endpoints") or []):
@@ -183,6 +187,8 @@ def scrape_jobs(published, addresses, monitoring_host, prometheus_target, blackb
         jobs.append({"job_name": "node", "metrics_path": METRICS_PATH, "static_configs": node})
     if gateway:
         jobs.append({"job_name": "gateway", "metrics_path": METRICS_PATH, "static_configs": gateway})
+    if dcgm:
+        jobs.append({"job_name": "dcgm", "metrics_path": METRICS_PATH, "static_configs": dcgm})
     if vllm:
         jobs.append({"job_name": "vllm", "metrics_path": METRICS_PATH, "static_configs": vllm})
     if vllm and blackbox_target:

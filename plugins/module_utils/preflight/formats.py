@@ -52,6 +52,10 @@ PATTERNS = {
                  "must be a URL path that starts and ends with '/' (e.g. /models/)"),
     "package": (r"^[A-Za-z0-9][A-Za-z0-9+._-]*(=[A-Za-z0-9.+~:_-]+)?$", (),
                 "must be a package name, optionally =version (e.g. nvidia-utils-570-server)"),
+    # Debian policy's package names (what apt-cache policy is asked about; no version).
+    "package_name": (r"^[a-z0-9][a-z0-9+.-]+$", (),
+                     "must be a package name without a version: lower-case letters, digits, '+', '.', '-' (e.g. "
+                     "datacenter-gpu-manager-exporter)"),
     "duration": (r"^-?[0-9]+(ns|us|ms|s|m|h)?$|^([0-9.]+[hms])+$", (), "must be a duration such as 5m, 1h or -1"),
     "san": (r"^(DNS:[A-Za-z0-9*][A-Za-z0-9.*-]*|IP:[0-9A-Fa-f:.]+)$", (),
             "must be DNS:<name> or IP:<address> (e.g. DNS:llm.corp.example)"),

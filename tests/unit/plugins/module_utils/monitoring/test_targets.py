@@ -163,3 +163,32 @@ def test_health_job_probes_each_vllm_instance_through_the_blackbox_exporter():
         "prometheus", "vllm"]
     assert [j["job_name"] for j in targets.scrape_jobs({}, {}, "g-gw1", "127.0.0.1:9090", "127.0.0.1:9115")["jobs"]] == [
         "prometheus"]
+
+
+def test_exporter_fact_names_dcgm_exporter_only_where_it_runs():
+    assert "dcgm" not in targets.exporter_fact("10.0.0.4", 9100, 3903)
+    assert targets.exporter_fact("10.0.0.4", 9100, None, 9400)["dcgm"] == {
+        "host": "10.0.0.4", "port": 9400, "metrics_path": "/metrics"}
+
+
+def test_dcgm_exporter_becomes_job_dcgm_after_the_gateway():
+    published = {
+        "gpu": {"onprem_llm_exporters": targets.exporter_fact("10.0.0.4", 9100, None, 9400)},
+        "gw": {"onprem_llm_exporters": targets.exporter_fact("10.0.0.2", 9100, 3903)},
+    }
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert out["problems"] == []
+    assert [job["job_name"] for job in out["jobs"]] == ["prometheus", "node", "gateway", "dcgm"]
+    assert out["jobs"][3] == {"job_name": "dcgm", "metrics_path": "/metrics", "static_configs": [
+        {"targets": ["10.0.0.4:9400"], "labels": {"host": "gpu"}}]}
+
+
+def test_dcgm_exporter_on_loopback_of_another_host_is_a_problem_naming_the_variable():
+    published = {"gpu": {"onprem_llm_exporters": targets.exporter_fact("127.0.0.1", 9100, None, 9400)}}
+    out = targets.scrape_jobs(published, {}, "mon", "127.0.0.1:9090")
+    assert [job["job_name"] for job in out["jobs"]] == ["prometheus"]
+    assert out["problems"] == [
+        "the node exporter on host gpu listens on loopback (127.0.0.1), which the monitoring host mon cannot scrape: "
+        "set monitoring_exporter_listen to gpu's private address (or run monitoring on gpu)",
+        "dcgm-exporter on host gpu listens on loopback (127.0.0.1), which the monitoring host mon cannot scrape: "
+        "set monitoring_exporter_listen to gpu's private address (or run monitoring on gpu)"]

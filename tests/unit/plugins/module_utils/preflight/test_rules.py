@@ -47,6 +47,8 @@ def catalogue():
     ("sha256", ["a" * 64], ["a" * 63, "g" * 64]),
     ("location", ["/models/", "/", "/a/b/"], ["models/", "/models", "/a/../"]),
     ("package", ["nginx", "nvidia-utils-570-server", "libc6=2.36-9"], ["a b", "x;y"]),
+    ("package_name", ["datacenter-gpu-manager-exporter", "libstdc++6", "g++-12"],
+     ["libc6=2.36-9", "Nginx", "a b", "x"]),
     ("duration", ["5m", "1h", "-1", "1h30m"], ["5 minutes", "forever"]),
     ("san", ["DNS:llm.corp", "IP:10.0.0.1", "DNS:*.corp"], ["llm.corp", "DNS:a b"]),
     ("size", ["8m", "512k", "1024"], ["8 MB", "big"]),
