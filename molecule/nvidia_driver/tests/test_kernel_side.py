@@ -1,6 +1,8 @@
 """The kernel side in a container, for the node image's own kernel package (d-bookworm: Debian 12's proprietary
-535 DKMS route): the module built for that kernel, and its initramfs rebuilt with the nouveau blacklist. Loading
-the module and rebooting need a real machine (docs/nvidia-driver.md)."""
+535 DKMS route): the module built for that kernel and, with Secure Boot reported (the mokutil double), signed
+with the role's key once it was enrolled (prepare.yml ran the refusal before); its initramfs rebuilt with the
+nouveau blacklist. Loading the module, the reboot and MOK enrolment at the console need a real machine
+(docs/nvidia-driver.md)."""
 
 import json
 
@@ -49,3 +51,19 @@ def test_initramfs_of_that_kernel_carries_the_nouveau_blacklist(host, kernel):
     assert stamp.startswith("rebuilt: update-initramfs -u -k %s " % kernel)
     listing = host.check_output("lsinitramfs /boot/initrd.img-%s" % kernel).splitlines()
     assert "etc/modprobe.d/onprem-llm-blacklist-nouveau.conf" in listing
+
+
+def test_module_is_signed_with_the_roles_enrolled_key(host, plan, kernel):
+    assert plan["secure_boot"]["route"] == "mok"
+    module = "/lib/modules/%s/updates/dkms/nvidia-current.ko" % kernel
+    assert host.check_output("modinfo -F signer %s" % module) == "onprem.llm module signing key (d-bookworm)"
+    # The signature names that certificate: its serial number (sign-file's default, issuer and serial) or,
+    # signed with -k, its subject key identifier.
+    cert = "openssl x509 -inform DER -noout %s -in /var/lib/dkms/mok.pub"
+    serial = host.check_output(cert % "-serial").split("=", 1)[1]
+    skid = host.check_output(cert % "-ext subjectKeyIdentifier").splitlines()[-1]
+    ids = set(value.replace(":", "").strip().upper().lstrip("0") for value in (serial, skid))
+    assert host.check_output("modinfo -F sig_key %s" % module).replace(":", "").upper().lstrip("0") in ids
+    conf = host.file("/etc/dkms/framework.conf.d/onprem-llm-mok.conf").content_string
+    assert "mok_signing_key=/var/lib/dkms/mok.key\n" in conf and "mok_certificate=/var/lib/dkms/mok.pub\n" in conf
+    assert "is already enrolled" in host.check_output("mokutil --test-key /var/lib/dkms/mok.pub")

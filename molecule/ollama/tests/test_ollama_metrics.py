@@ -5,15 +5,18 @@
 loaded models (read from the Ollama double's API by the collector's timer); Ollama stopped shows as
 down. The T4 double's GPU figures come from dcgm-exporter here (test_dcgm_exporter.py)."""
 
+import json
 import pathlib
 import re
 import time
+import urllib.parse
 
 testinfra_hosts = ["o-node1"]
 
 EXPORTER = "http://127.0.0.1:9100/metrics"
 RULES = pathlib.Path(__file__).resolve().parents[3] / "roles" / "monitoring" / "templates" / "onprem-llm.rules.yml.j2"
 FACT = "/etc/ansible/facts.d/onprem_llm_ollama.fact"
+FLEET = RULES.parents[1] / "files" / "grafana" / "onprem-llm-fleet.json"
 
 
 def _metrics(host):
@@ -60,6 +63,24 @@ def test_every_ollama_metric_the_rules_use_is_served(host):
     used = set(re.findall(r"\bonprem_llm_ollama_\w+", RULES.read_text()))
     served = set(name for name, _labels in _metrics(host))
     assert used and used <= served
+
+
+def test_the_fleet_dashboards_ollama_panels_return_the_loaded_model(host):
+    # Run as Grafana would against this node's Prometheus (molecule/rollout, without Ollama, runs the rest).
+    _generate(host, "tinyllama-double")
+    panels = [(panel["title"], target["expr"]) for panel in json.loads(FLEET.read_text())["panels"]
+              for target in panel["targets"] if "onprem_llm_ollama_" in target["expr"]]
+    assert len(panels) == 2
+    for title, expr in panels:
+        deadline = time.time() + 60
+        while True:
+            answer = json.loads(host.check_output(
+                "curl -sf 'http://127.0.0.1:9090/api/v1/query?query=%s'" % urllib.parse.quote(expr)))
+            models = [series["metric"].get("model") for series in answer["data"]["result"]]
+            if "tinyllama-double:latest" in models or time.time() > deadline:
+                break
+            time.sleep(3)
+        assert "tinyllama-double:latest" in models, (title, expr, answer)
 
 
 def test_ollama_stopped_shows_as_down_and_recovers(host):

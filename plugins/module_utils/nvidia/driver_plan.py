@@ -574,8 +574,10 @@ def plan_driver(host, gpu_facts, options):
     if version:
         plan["notes"].append("exact version %s pinned" % version)
 
+    # A container that builds the kernel side (an image's own kernel) signs it as the host would.
     plan["secure_boot"] = _secure_boot(plan, options.get("secure_boot") or "unknown",
-                                       options.get("secure_boot_policy") or "auto", container_mode)
+                                       options.get("secure_boot_policy") or "auto",
+                                       container_mode and not kernel_side)
     if plan["needs_dkms"] and kernel_side:
         plan["kernel_packages"] = _kernel_packages(family_name, kernel) + plan.get("kernel_follow_packages", [])
     plan["fabricmanager"] = _fabricmanager(family_name, source, branch, (gpu_facts or {}).get("nvswitch"),
@@ -618,26 +620,27 @@ def _install_specs(plan, family_name, release, version):
     return names
 
 
-def _secure_boot(plan, state, policy, container_mode):
+def _secure_boot(plan, state, policy, no_kernel_side):
     """What to do about Secure Boot. Raises PlanError (the clear stop) before anything is installed."""
     if policy not in SECURE_BOOT_POLICIES:
         raise PlanError("nvidia_driver_secure_boot must be one of %s (got %r)."
                         % (", ".join(SECURE_BOOT_POLICIES), policy))
-    if container_mode or state != "enabled":
+    if no_kernel_side or state != "enabled":
         return {"state": state, "route": "none"}
     if plan["signed_modules"] and policy in ("auto", "signed"):
         return {"state": state, "route": "signed",
                 "reason": "Canonical-signed prebuilt modules load under Secure Boot without a MOK"}
     if policy == "mok":
         return {"state": state, "route": "mok",
-                "reason": "DKMS signs the module with the machine owner key, which must already be enrolled"}
+                "reason": "DKMS signs the module with the role's key pair, whose certificate must be an enrolled "
+                          "machine-owner key"}
     if policy == "signed":
         raise PlanError("Secure Boot is enabled and nvidia_driver_secure_boot=signed, but only Ubuntu's own "
                         "archive (nvidia_driver_source=distro on Ubuntu) has signed prebuilt modules.")
     raise PlanError(
         "Secure Boot is enabled and this route builds unsigned DKMS modules, which the kernel would refuse "
-        "to load. Nothing was installed. Either set nvidia_driver_secure_boot=mok after enrolling the DKMS "
-        "signing key (mokutil --import /var/lib/dkms/mok.pub, confirm at the console on reboot), use "
+        "to load. Nothing was installed. Either set nvidia_driver_secure_boot=mok (the role then makes a "
+        "signing key and tells you how to enrol it: mokutil --import, confirm at the console on reboot), use "
         "Ubuntu's signed modules, or disable Secure Boot.")
 
 

@@ -353,6 +353,15 @@ def test_secure_boot_ignored_in_container_mode_and_when_disabled():
     assert plan("debian12", T4, secure_boot="disabled")["secure_boot"]["route"] == "none"
 
 
+def test_a_container_building_the_kernel_side_signs_it_as_the_host_would():
+    # An image's own kernel: the DKMS module is built there, so Secure Boot decides as on the host.
+    with pytest.raises(PlanError, match="Nothing was installed"):
+        plan("debian12", T4, secure_boot="enabled", container_mode=True, kernel_side=True)
+    built = plan("debian12", T4, secure_boot="enabled", container_mode=True, kernel_side=True,
+                 secure_boot_policy="mok")
+    assert built["kernel_side"] and built["secure_boot"]["route"] == "mok"
+
+
 # ---------------------------------------------------------------- fabric manager, extras
 
 def test_fabricmanager_never_without_nvswitch_even_on_hgx_gpus():
