@@ -54,11 +54,18 @@ def sb_state():
     return 0
 
 
-def test_key(path):
+def _key_or_none(path):
+    """The certificate's id, or None after mokutil's message when it cannot be read."""
     try:
-        key = _key_id(path)
+        return _key_id(path)
     except (IOError, OSError) as exc:
         print("Failed to open %s: %s" % (path, exc.strerror), file=sys.stderr)
+        return None
+
+
+def key_status(path):
+    key = _key_or_none(path)
+    if key is None:
         return 255
     if key in _ids("enrolled"):
         print("%s is already enrolled" % path)
@@ -70,10 +77,8 @@ def test_key(path):
 
 
 def import_key(path):
-    try:
-        key = _key_id(path)
-    except (IOError, OSError) as exc:
-        print("Failed to open %s: %s" % (path, exc.strerror), file=sys.stderr)
+    key = _key_or_none(path)
+    if key is None:
         return 255
     if key in _ids("enrolled"):
         print("%s is already enrolled" % path)
@@ -109,7 +114,7 @@ def main(argv):
     if argv == ["--sb-state"]:
         return sb_state()
     if len(argv) == 2 and argv[0] in ("--test-key", "-t"):
-        return test_key(argv[1])
+        return key_status(argv[1])
     if len(argv) == 2 and argv[0] in ("--import", "-i"):
         return import_key(argv[1])
     if argv == ["--onprem-double-reboot-and-confirm"]:
