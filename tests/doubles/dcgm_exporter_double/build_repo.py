@@ -7,7 +7,7 @@ machines cannot reach): the doubles of ``datacenter-gpu-manager-4-core``,
 ``datacenter-gpu-manager-4-proprietary`` and ``datacenter-gpu-manager-exporter``.
 
 Names, versions and the dependency are those of NVIDIA's packages (the exporter 4.8.2-1 depends on
-``datacenter-gpu-manager-4-core (>= 1:4)``; DCGM 1:4.6.0-1 is the version it pairs with); the exporter's
+``datacenter-gpu-manager-4-core (>= 1:4)``; DCGM 1:4.5.3-1 is the version NVIDIA pairs it with); the exporter's
 files are laid out as NVIDIA/dcgm-exporter's packaging lays them out: ``/usr/bin/dcgm-exporter`` (here
 dcgm_exporter_double.py), ``/etc/dcgm-exporter/default-counters.csv`` (the real file, from
 tests/fixtures/dcgm-exporter) and the unit ``nvidia-dcgm-exporter.service`` running
@@ -28,7 +28,7 @@ import tempfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 COUNTERS = HERE.parents[1] / "fixtures" / "dcgm-exporter" / "default-counters.csv"
-DCGM_VERSION = "1:4.6.0-1"
+DCGM_VERSION = "1:4.5.3-1"
 EXPORTER_VERSION = "4.8.2-1"
 MAINTAINER = "onprem.llm test double <noreply@example.invalid>"
 

@@ -23,7 +23,7 @@ import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
 
-VERSION = "4.6.0-4.8.2"
+VERSION = "4.5.3-4.8.2"
 DEFAULT_COUNTERS = "/etc/dcgm-exporter/default-counters.csv"
 DEFAULT_LISTEN = ":9400"
 
