@@ -88,6 +88,12 @@ sanity: venv  ## ansible-test sanity on a copy at .../ansible_collections/onprem
 build: venv  ## build the collection tarball, check its contents, syntax-check onprem.llm.site from an install
 	tests/sanity/build-check.sh
 
+ee-context: venv  ## the execution environment's build context in build/ee (then: podman build -t onprem-llm-ee build/ee)
+	rm -rf build/ee build/dist && mkdir -p build
+	ansible-galaxy collection build --output-path build/dist .
+	cp build/dist/onprem-llm-*.tar.gz build/onprem-llm.tar.gz
+	ansible-builder create -f execution-environment.yml -c build/ee
+
 lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, and 12 with vLLM (cached by recipe)
 	tests/lab/build-image.sh bookworm
 	tests/lab/build-image.sh trixie
@@ -131,4 +137,4 @@ test-quick: venv  ## unit tests + lint, side by side (about 90 s)
 test: host-deps  ## everything CI runs (.ci/run), with a timing table at the end
 	tests/run-suite.sh venv images lint+preflight-test+sanity+unit+build molecule
 
-.PHONY: help cache-dir host-deps venv unit lint sanity build lab-images images preflight-test molecule lab lab-destroy test-quick test
+.PHONY: help cache-dir host-deps venv unit lint sanity build ee-context lab-images images preflight-test molecule lab lab-destroy test-quick test

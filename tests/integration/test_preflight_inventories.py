@@ -1,7 +1,7 @@
 """The inventory preflight rejects bad inventories through the real entry point, before any change.
 
-Each case is the good base inventory below plus one change; ``ansible-playbook site.yml`` must fail,
-with a message naming the variable, a PLAY RECAP with changed=0 for every host, and no file changed
+Each case is the good base inventory below plus one change; ``site.yml`` must fail, with a message
+naming the variable, changed=0 for every host in ansible-runner's stats, and no file changed
 on the managed hosts. The managed hosts are two podman containers (``i-pf-gpu1`` with the GPU double
 of one T4, ``i-pf-cpu1`` without GPUs) started from the lab's node image with no network and no
 privileges, running ``sleep`` instead of systemd: nothing in them writes files by itself, and were
@@ -9,8 +9,9 @@ the preflight ever to pass a bad inventory, the later stages could only change (
 containers, never this machine. "No file changed" is checked for real: ``find -newer`` against a
 marker file touched after the nodes were prepared.
 
-Run: ``.venv/bin/python -m pytest -q tests/integration/test_preflight_inventories.py`` as root with
-podman and the node image (``make images``). The vault in the inventories is encrypted with the
+The playbooks run through ansible-runner (tests/tools/playbook_runner.py): the checks read its stats
+and job events, the messages the failed tasks' results. Run: ``.venv/bin/python -m pytest -q
+tests/integration/test_preflight_inventories.py`` as root with podman and the node image (``make images``). The vault in the inventories is encrypted with the
 test password ``onprem-preflight-test``.
 """
 
@@ -25,6 +26,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "tools"))
+import playbook_runner  # noqa: E402  (tests/tools is not a package)
+
 BIN = ROOT / ".venv" / "bin"
 IMAGE = "localhost/onprem-llm-node:bookworm"
 GPU, CPU = "i-pf-gpu1", "i-pf-cpu1"
@@ -32,7 +36,6 @@ PROFILES = {GPU: "t4x1", CPU: "none"}
 MARKER = "/var/tmp/onprem-preflight-test.marker"
 VAULT_PASSWORD = "onprem-preflight-test"
 DOUBLE = "/usr/share/onprem-llm-double"
-RECAP_LINE = re.compile(r"^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 BASE = {
     "hosts.yml": {
@@ -381,11 +384,6 @@ def _changed_files(node):
     return sorted(line for line in found.splitlines() if line)
 
 
-def _recap(output):
-    return dict((host, (int(changed), int(unreachable), int(failed)))
-                for host, changed, unreachable, failed in RECAP_LINE.findall(output.split("PLAY RECAP")[-1]))
-
-
 def _install_gpu_double(node, profile, scratch):
     """What tests/lab/tasks/install_gpu_double.yml does on lab nodes, with podman cp (faster)."""
     tree = scratch / node
@@ -434,32 +432,32 @@ def _run_playbook(tmp_path, files, playbook, args=()):
     inventory = _write_inventory(tmp_path / "inventory", files)
     password = tmp_path / "vault-password"
     password.write_text(VAULT_PASSWORD + "\n")
-    return _run([str(BIN / "ansible-playbook"), "-i", str(inventory), "--vault-password-file", str(password),
-                 playbook] + list(args), check=False, env=_ansible_env())
+    return playbook_runner.run(tmp_path / "runner", ROOT / playbook, inventory, project_dir=ROOT,
+                               cmdline=["--vault-password-file", str(password), *args],
+                               env={"PATH": "%s:%s" % (BIN, os.environ.get("PATH", ""))})
 
 
-def _assert_nothing_changed(proc, nodes):
-    output = proc.stdout + proc.stderr
-    recap = _recap(output)
-    assert recap, "no PLAY RECAP in the output:\n" + output
-    for host, (changed, unreachable, _failed) in recap.items():
-        assert changed == 0 and unreachable == 0, "%s: changed=%d unreachable=%d\n%s" % (host, changed, unreachable, output)
+def _assert_nothing_changed(result, nodes):
+    assert result.hosts(), "the run processed no host:\n" + result.stdout
+    for host in result.hosts():
+        changed, unreachable = result.count(host, "changed"), result.count(host, "dark")
+        assert changed == 0 and unreachable == 0, "%s: changed=%d unreachable=%d\n%s" % (
+            host, changed, unreachable, result.stdout)
     for node in nodes:
-        assert _changed_files(node) == [], "%s changed:\n%s" % (node, output)
+        assert _changed_files(node) == [], "%s changed:\n%s" % (node, result.stdout)
 
 
 def test_good_inventory_passes_preflight(nodes, tmp_path):
-    proc = _run_playbook(tmp_path, BASE, "playbooks/preflight.yml")
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output
-    assert re.search(r"TASK \[Validate the inventory of every host\][^\n]*\nok: \[i-pf-", output), output
-    for node in nodes:
-        assert re.search(r"TASK \[Check that each vLLM instance's model fits[^\n]*\n(ok: \[\S+\]\n)*ok: \[%s\]" % node,
-                         output), output
-    recap = _recap(output)
-    assert set(recap) == {GPU, CPU}, output
-    assert all(failed == 0 for _changed, _unreachable, failed in recap.values()), output
-    _assert_nothing_changed(proc, nodes)
+    result = _run_playbook(tmp_path, BASE, "playbooks/preflight.yml")
+    assert result.rc == 0 and result.status == "successful", result.stdout
+    assert result.task_hosts("Validate the inventory of every host"), result.stdout
+    fits = [task for task in {e["event_data"].get("task", "") for e in result.events if "event_data" in e}
+            if task.startswith("Check that each vLLM instance's model fits")]
+    assert len(fits) == 1, fits
+    assert result.task_hosts(fits[0]) >= set(nodes), result.stdout
+    assert result.hosts() == {GPU, CPU}, result.stats
+    assert not result.stats.get("failures"), result.stats
+    _assert_nothing_changed(result, nodes)
 
 
 def test_matrix_has_enough_cases():
@@ -472,12 +470,13 @@ def test_matrix_has_enough_cases():
 def test_bad_inventory_is_rejected_before_any_change(nodes, tmp_path, change, expected, args):
     files = copy.deepcopy(BASE)
     change(files)
-    proc = _run_playbook(tmp_path, files, "site.yml", args)
-    output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output
-    assert "The inventory has" in output and "nothing was changed" in output, output
+    result = _run_playbook(tmp_path, files, "site.yml", args)
+    assert result.rc != 0 and result.status == "failed", result.stdout
+    messages = "\n".join(result.failure_messages())
+    assert "The inventory has" in messages and "nothing was changed" in messages, result.stdout
     for words in expected:
-        assert words in output, "%r not in the output:\n%s" % (words, output)
+        assert words in messages, "%r not in the failed tasks' messages:\n%s" % (words, messages)
+    everything = result.everything()
     for secret in NEVER_SHOWN:
-        assert secret not in output, "a secret value is in the output:\n%s" % output
-    _assert_nothing_changed(proc, nodes)
+        assert secret not in everything, "a secret value is in the output or the events:\n%s" % result.stdout
+    _assert_nothing_changed(result, nodes)

@@ -18,6 +18,7 @@ TRANSLATED = [
     "benchmark.md",
     "closed-network.md",
     "evaluate.md",
+    "execution-environment.md",
     "gateway.md",
     "gguf-and-quantization.md",
     "lifecycle.md",
