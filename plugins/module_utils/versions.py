@@ -1,7 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which side-by-side installs (vLLM venvs, Ollama releases) can go, keeping the newest few.
+"""Versions compared as versions, and which side-by-side installs can go.
+
+Dotted numeric versions (NVIDIA's '535.261.03' < '580.65.06') compare by component, never as text;
+the driver and CUDA plans, the preflight's GPU requirements and the pruning below use these. This
+module imports no other of the collection's module_utils, so any package may use it.
+
+Which side-by-side installs (vLLM venvs, Ollama releases) can go, keeping the newest few:
 
 The roles install each version into its own directory named after it (``0.32.0-cpu``,
 ``0.20.0``) and point ``current`` at the one in service. Pruning keeps ``keep`` directories: the
@@ -12,6 +18,30 @@ a directory whose name does not start with a version is not an install and never
 from __future__ import absolute_import, division, print_function
 
 import re
+
+_VERSION_RE = re.compile(r"^\d+(\.\d+)*$")
+
+
+def is_version(text):
+    """True for dotted numeric versions such as '535', '12.9' or '570.133.20'."""
+    return isinstance(text, str) and bool(_VERSION_RE.match(text.strip()))
+
+
+def version_tuple(text):
+    """'570.133.20' -> (570, 133, 20). Raises ValueError naming the bad text."""
+    if not is_version(text):
+        raise ValueError("not a dotted numeric version: %r" % (text,))
+    return tuple(int(part) for part in text.strip().split("."))
+
+
+def version_at_least(actual, floor):
+    """Compare component-wise; a missing component counts as 0 ('580' == '580.0')."""
+    left, right = list(version_tuple(actual)), list(version_tuple(floor))
+    width = max(len(left), len(right))
+    left += [0] * (width - len(left))
+    right += [0] * (width - len(right))
+    return left >= right
+
 
 _VERSIONED = re.compile(r"^(\d+(?:\.\d+)*)(.*)$")
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """Run a playbook with ansible-runner and read its structured events, not its screen output.
 
 Tests that drive playbooks use this: ``run()`` returns the exit code, ansible-runner's per-host stats
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,3 +65,30 @@ def run(private_dir, playbook, inventory, cmdline=(), project_dir=None, env=None
         quiet=True, timeout=timeout)
     return PlaybookRun(rc=runner.rc, status=runner.status, stats=runner.stats or {},
                        events=list(runner.events), stdout=runner.stdout.read())
+
+
+def main(argv=None):
+    """Command line for shell scripts: run a playbook, print the stats; on failure the output's end too."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run a playbook through ansible-runner.")
+    parser.add_argument("-i", "--inventory", required=True)
+    parser.add_argument("--project-dir", default=os.getcwd())
+    parser.add_argument("--private-dir", required=True, help="where ansible-runner keeps its artifacts")
+    parser.add_argument("playbook")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="more ansible-playbook arguments")
+    options = parser.parse_args(argv)
+    # ansible-playbook from this Python's venv, as when the script is run as .venv/bin/python ...
+    path = "%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", ""))
+    result = run(options.private_dir, Path(options.playbook).resolve(), Path(options.inventory).resolve(),
+                 cmdline=options.args, project_dir=options.project_dir, env={"PATH": path})
+    for host in sorted(result.hosts()):
+        print("%s: %s" % (host, " ".join("%s=%d" % (key, result.count(host, key))
+                                         for key in ("ok", "changed", "failures", "dark"))))
+    if result.rc != 0:
+        print(result.stdout[-6000:])
+    return result.rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

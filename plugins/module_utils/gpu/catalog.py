@@ -190,3 +190,23 @@ def recommended_kernel_module(gpus):
     if True in votes:
         return "open"
     return None
+
+
+# Data-center or not: NVIDIA's forward compatibility (cuda-compat) and the CUDA plans depend on it.
+_DATACENTER_RE = re.compile(
+    r"\b(tesla|[abhl]\d{1,3}[a-z]?|g[bh]\d{3}|b\d{3}|t4|v100|p100|p40|p4|server edition|dgx|hgx)\b",
+    re.IGNORECASE,
+)
+_CONSUMER_RE = re.compile(r"geforce|titan|quadro|\brtx\b", re.IGNORECASE)
+
+
+def is_datacenter_gpu(name):
+    """Heuristic on the product name: A100, H100, L40S, T4, Tesla V100 ... yes; GeForce/RTX/Quadro no.
+
+    NVIDIA's forward compatibility (cuda-compat) works only on data-center GPUs and a few
+    "NGC Server Ready" RTX SKUs; an RTX name counts only with "Server Edition" in it.
+    """
+    text = str(name or "")
+    if _CONSUMER_RE.search(text) and "server edition" not in text.lower():
+        return False
+    return bool(_DATACENTER_RE.search(text))

@@ -15,8 +15,8 @@ import re
 
 from ansible_collections.onprem.llm.plugins.module_utils.nvidia.driver_plan import (
     EL_NAMES, PlanError, distro_key)
-from ansible_collections.onprem.llm.plugins.module_utils.preflight.versions import version_at_least
-from ansible_collections.onprem.llm.plugins.module_utils.vllm.resolve import is_datacenter_gpu
+from ansible_collections.onprem.llm.plugins.module_utils.versions import version_at_least
+from ansible_collections.onprem.llm.plugins.module_utils.gpu.catalog import is_datacenter_gpu
 
 __metaclass__ = type
 

@@ -23,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 import re
 
-from ansible_collections.onprem.llm.plugins.module_utils.preflight.versions import is_version, version_tuple
+from ansible_collections.onprem.llm.plugins.module_utils.versions import is_version, version_tuple
 
 __metaclass__ = type
 

@@ -8,7 +8,7 @@ Pure functions: the gpu_preflight role calls them through the filters in plugins
 
 from __future__ import annotations
 
-from ansible_collections.onprem.llm.plugins.module_utils.preflight.versions import version_at_least
+from ansible_collections.onprem.llm.plugins.module_utils.versions import version_at_least
 
 
 def requirement_problems(facts, min_gpus=0, min_memory_mib=0, min_driver_version="", require_driver=False):

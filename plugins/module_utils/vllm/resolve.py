@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.onprem.llm.plugins.module_utils.gpu.catalog import is_datacenter_gpu
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import compat_table as table
 from ansible_collections.onprem.llm.plugins.module_utils.vllm.instances import parse_lock_name
 
@@ -67,24 +68,7 @@ def _cc_text(cc):
 
 
 # --------------------------------------------------------------------------- GPUs
-
-_DATACENTER_RE = re.compile(
-    r"\b(tesla|[abhl]\d{1,3}[a-z]?|g[bh]\d{3}|b\d{3}|t4|v100|p100|p40|p4|server edition|dgx|hgx)\b",
-    re.IGNORECASE,
-)
-_CONSUMER_RE = re.compile(r"geforce|titan|quadro|\brtx\b", re.IGNORECASE)
-
-
-def is_datacenter_gpu(name):
-    """Heuristic on the product name: A100, H100, L40S, T4, Tesla V100 ... yes; GeForce/RTX/Quadro no.
-
-    NVIDIA's forward compatibility (cuda-compat) works only on data-center GPUs and a few
-    "NGC Server Ready" RTX SKUs; an RTX name counts only with "Server Edition" in it.
-    """
-    text = str(name or "")
-    if _CONSUMER_RE.search(text) and "server edition" not in text.lower():
-        return False
-    return bool(_DATACENTER_RE.search(text))
+# Data-center or consumer: is_datacenter_gpu (module_utils/gpu/catalog.py).
 
 
 def _gpu_list(gpu):

@@ -121,3 +121,27 @@ def _gpu(cc=None, arch=None, device=None):
 ])
 def test_recommended_kernel_module(gpus, expected):
     assert catalog.recommended_kernel_module(gpus) == expected
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("Tesla T4", True),
+    ("Tesla V100-SXM2-32GB", True),
+    ("NVIDIA A100-SXM4-80GB", True),
+    ("NVIDIA A10G", True),
+    ("NVIDIA H100 80GB HBM3", True),
+    ("NVIDIA H200", True),
+    ("NVIDIA L4", True),
+    ("NVIDIA L40S", True),
+    ("NVIDIA B200", True),
+    ("NVIDIA GH200 480GB", True),
+    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", True),
+    ("NVIDIA GeForce RTX 4090", False),
+    ("NVIDIA GeForce GTX 1080", False),
+    ("NVIDIA RTX A6000", False),
+    ("NVIDIA RTX 6000 Ada Generation", False),
+    ("Quadro RTX 5000", False),
+    ("NVIDIA TITAN V", False),
+    ("", False),
+])
+def test_datacenter_heuristic(name, expected):
+    assert catalog.is_datacenter_gpu(name) is expected

@@ -6,7 +6,7 @@ from ansible_collections.onprem.llm.plugins.module_utils.preflight.gpu_requireme
     requirement_problems,
     summary_lines,
 )
-from ansible_collections.onprem.llm.plugins.module_utils.preflight.versions import (
+from ansible_collections.onprem.llm.plugins.module_utils.versions import (
     is_version,
     version_at_least,
     version_tuple,

@@ -15,7 +15,6 @@ from ansible_collections.onprem.llm.plugins.module_utils.vllm.resolve import (
     VllmResolveError,
     at_least,
     dotted_tuple,
-    is_datacenter_gpu,
     max_cuda_major,
     parse_vllm_version,
     resolve,
@@ -364,30 +363,6 @@ def test_compute_capability_as_a_number():
     gpu = facts("A100", "580")
     gpu["gpus"][0]["compute_capability"] = 7.0
     assert resolve(gpu)["vllm_version"] == "0.19.1"
-
-
-@pytest.mark.parametrize("name,expected", [
-    ("Tesla T4", True),
-    ("Tesla V100-SXM2-32GB", True),
-    ("NVIDIA A100-SXM4-80GB", True),
-    ("NVIDIA A10G", True),
-    ("NVIDIA H100 80GB HBM3", True),
-    ("NVIDIA H200", True),
-    ("NVIDIA L4", True),
-    ("NVIDIA L40S", True),
-    ("NVIDIA B200", True),
-    ("NVIDIA GH200 480GB", True),
-    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", True),
-    ("NVIDIA GeForce RTX 4090", False),
-    ("NVIDIA GeForce GTX 1080", False),
-    ("NVIDIA RTX A6000", False),
-    ("NVIDIA RTX 6000 Ada Generation", False),
-    ("Quadro RTX 5000", False),
-    ("NVIDIA TITAN V", False),
-    ("", False),
-])
-def test_datacenter_heuristic(name, expected):
-    assert is_datacenter_gpu(name) is expected
 
 
 # --------------------------------------------------------------------------- requests
