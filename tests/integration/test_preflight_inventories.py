@@ -230,6 +230,10 @@ CASES = [
     ("instance-name-injection", _instance(_cpu, 0, "name", "tiny;reboot"),
      [CPU, "vllm_instances[0] (tiny;reboot).name must be 1-64 characters", "systemd unit name"]),
     ("instance-name-traversal", _instance(_cpu, 0, "name", "../../etc"), [CPU, "vllm_instances[0] (../../etc).name must be"]),
+    # re's '$' matches before a trailing newline: the name would end the unit name and add a line.
+    ("instance-name-newline", _instance(_cpu, 0, "name", "tiny\n"), [CPU, "vllm_instances[0] (tiny\n).name must be"]),
+    ("gateway-key-newline", _gateway("gateway_api_keys", [{"client": "app", "key": "test-gateway-key-not-secret\n"}]),
+     [CPU, "gateway_api_keys[0] (app): key must be 16-256"]),
     ("model-name-space", _gpu_model("llama 3", "llama-3.2-1b-instruct", "meta-llama/Llama-3.2-1B-Instruct"),
      [GPU, "model_weights_models[0] (llama 3).name must be 1-64 characters of lower-case letters"]),
     ("ollama-model-name", _set(_gpu, "ollama_models", [{"name": "tiny llama"}]),
@@ -461,7 +465,7 @@ def test_good_inventory_passes_preflight(nodes, tmp_path):
 
 
 def test_matrix_has_enough_cases():
-    assert len(CASES) >= 53
+    assert len(CASES) >= 60
     assert len({case[0] for case in CASES}) == len(CASES)
 
 

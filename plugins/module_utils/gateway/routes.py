@@ -165,7 +165,7 @@ def build_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=Non
             backend = {"host": host, "instance": str(inst.get("name")), "engine": "vllm",
                        "address": address, "port": port, "health_path": "/health"}
             api_key = inst.get("api_key") or ""
-            if api_key and not _BACKEND_KEY_RE.match(str(api_key)):
+            if api_key and not _BACKEND_KEY_RE.fullmatch(str(api_key)):
                 problems.append("host %s: vllm_instances[%d].api_key has characters the gateway cannot pass on "
                                 "(use letters, digits and ._~+/=:@!*,%%-)" % (host, i))
                 continue
@@ -247,7 +247,7 @@ def api_key_problems(api_keys, var="gateway_api_keys"):
         if unknown:
             problems.append("%s: unknown key(s) %s (allowed: client, key)" % (where, ", ".join(unknown)))
         client = item.get("client")
-        if not isinstance(client, str) or not _CLIENT_RE.match(client):
+        if not isinstance(client, str) or not _CLIENT_RE.fullmatch(client):
             problems.append("%s: client must be 1-64 characters of letters, digits, '_', '.', '-'" % where)
         else:
             where += " (%s)" % client
@@ -255,7 +255,7 @@ def api_key_problems(api_keys, var="gateway_api_keys"):
                 problems.append("%s: client %s is already %s[%d]" % (where, client, var, clients[client]))
             clients[client] = i
         key = item.get("key")
-        if not isinstance(key, str) or not _KEY_RE.match(key):
+        if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
             problems.append("%s: key must be %d-256 characters of letters, digits and ._~+/=- (a bearer token)"
                             % (where, KEY_MIN_LENGTH))
         elif key in keys:

@@ -73,10 +73,10 @@ def parse_name(name):
         host, namespace, model = parts
     else:
         raise ValueError("model name %r has too many '/' parts (at most host/namespace/model:tag)" % name)
-    if not _HOST.match(host):
+    if not _HOST.fullmatch(host):
         raise ValueError("model name %r has an invalid host %r" % (name, host))
     for label, value in (("namespace", namespace), ("model", model), ("tag", tag)):
-        if not _PART.match(value or ""):
+        if not _PART.fullmatch(value or ""):
             raise ValueError("model name %r has an invalid %s %r" % (name, label, value))
     return ModelName(host, namespace, model, tag)
 

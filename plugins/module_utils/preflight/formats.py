@@ -102,7 +102,9 @@ def _pattern(regex, forbidden, sentence):
 
     def check(value):
         text = str(value)
-        if not compiled.match(text) or any(part in text for part in forbidden):
+        # fullmatch: re's '$' also matches before a trailing newline, and a value with a newline
+        # would add a line to the unit or environment file it is written into.
+        if not compiled.fullmatch(text) or any(part in text for part in forbidden):
             return sentence
         return None
     return check
@@ -155,7 +157,7 @@ def _as_number(value):
 def check_hf_repo_id(value):
     text = str(value)
     parts = text.split("/")
-    if (len(parts) != 2 or len(text) > 96 or not all(_REPO_PART_RE.match(p) for p in parts)
+    if (len(parts) != 2 or len(text) > 96 or not all(_REPO_PART_RE.fullmatch(p) for p in parts)
             or "--" in text or ".." in text):
         return "must be a Hugging Face repository id, owner/name (e.g. Qwen/Qwen2.5-0.5B-Instruct)"
     return None
@@ -163,7 +165,7 @@ def check_hf_repo_id(value):
 
 def check_host_port(value):
     # OLLAMA_HOST takes an optional scheme as well: http://0.0.0.0:11434.
-    match = _HOST_PORT_RE.match(re.sub(r"^https?://", "", str(value).strip()))
+    match = _HOST_PORT_RE.fullmatch(re.sub(r"^https?://", "", str(value).strip()))
     if not match:
         return "must be host:port (e.g. 127.0.0.1:11434, [::1]:11434 or 0.0.0.0:11434)"
     port = match.group("port")
@@ -174,6 +176,8 @@ def check_host_port(value):
 
 def check_abs_path(value):
     text = str(value)
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        return "must be an absolute path without control characters (a newline, a tab)"
     if not text.startswith("/") or (text != "/" and posixpath.normpath(text) != text.rstrip("/")):
         return "must be an absolute, normalised path (starting with '/', no '..' or '//')"
     return None
@@ -186,6 +190,8 @@ def check_path_or_url(value):
 
 
 def check_ollama_model(value):
+    if any(ord(char) < 32 or ord(char) == 127 for char in str(value)):
+        return "must be an Ollama model name without control characters (a newline, a tab)"
     try:
         parse_name(value)
     except ValueError as exc:

@@ -73,7 +73,7 @@ def resolve_gpus(wanted, gpu_fact):
                 problems.append("GPU index %s has no UUID in the GPU facts (is the driver loaded?)" % text)
             else:
                 uuids.append(gpu["uuid"])
-        elif _UUID_RE.match(text):
+        elif _UUID_RE.fullmatch(text):
             known = [g.get("uuid") for g in gpus] + [
                 m.get("uuid") for g in gpus for m in ((g.get("mig") or {}).get("devices") or []) if isinstance(m, dict)
             ]
@@ -107,7 +107,7 @@ def instance_problems(instances, gpu_fact=None, models=None, variant="cpu", var=
         name = inst.get("name")
         if name is not None:
             where += " (%s)" % name
-        if not name or not _NAME_RE.match(str(name)):
+        if not name or not _NAME_RE.fullmatch(str(name)):
             problems.append("%s: name must be 1-64 characters of letters, digits, '_', '.', '-'" % where)
         elif name in seen_names:
             problems.append("%s: name %r is already used by %s[%d]" % (where, name, var, seen_names[name]))
@@ -165,14 +165,14 @@ def instance_rule_problems(inst, where):
     extra = inst.get("extra_args")
     for key in (extra if isinstance(extra, dict) else {}):
         opt = option_name(key).lstrip("-")
-        if not _OPTION_RE.match(opt):
+        if not _OPTION_RE.fullmatch(opt):
             problems.append("%s: extra_args key %r is not a long option name" % (where, key))
         elif opt in MANAGED_OPTIONS:
             problems.append("%s: extra_args may not set %s (use the instance key%s)"
                             % (where, opt, " api_key" if opt == "api-key" else ""))
     env = inst.get("env")
     for key in (env if isinstance(env, dict) else {}):
-        if not _ENV_RE.match(str(key)):
+        if not _ENV_RE.fullmatch(str(key)):
             problems.append("%s: env key %r is not a valid variable name" % (where, key))
     return problems
 

@@ -195,6 +195,9 @@ def test_good_api_keys():
     ([{"client": "a", "key": "short"}], "gateway_api_keys[0] (a): key must be 16-256"),
     ([{"client": "a b", "key": "A" * 16}], "gateway_api_keys[0]: client must be"),
     ([{"client": "a", "key": "A" * 15 + '"'}], "key must be"),
+    # A newline would add a line to the nginx configuration the key is written into.
+    ([{"client": "a", "key": "A" * 16 + "\n"}], "key must be"),
+    ([{"client": "a\n", "key": "A" * 16}], "client must be"),
     ([{"client": "a", "key": "A" * 16}, {"client": "a", "key": "B" * 16}], "client a is already"),
     ([{"client": "a", "key": "A" * 16}, {"client": "b", "key": "A" * 16}], "same as gateway_api_keys[0]"),
     ([{"client": "a", "key": "A" * 16, "secret": 1}], "unknown key(s) secret"),

@@ -35,6 +35,10 @@ def test_valid_cpu_instance_has_no_problems():
         ([_ok(host="0.0.0.0")], "host 0.0.0.0 is not loopback, so api_key is required"),
         ([_ok(port=70000)], "port must be an integer from 1 to 65535"),
         ([_ok(name="bad name")], "name must be 1-64 characters"),
+        # A newline would end the unit name and the file it is written into ('$' matches before one).
+        ([_ok(name="chat\n")], "name must be 1-64 characters"),
+        ([_ok(env={"HF_HOME\n": "x"})], "is not a valid variable name"),
+        ([_ok(extra_args={"max-model-len\n": 1})], "extra_args"),
         ([_ok(extra_args={"api-key": "x"})], "extra_args may not set api-key (use the instance key api_key)"),
         ([_ok(extra_args={"port": 1})], "extra_args may not set port"),
         ([_ok(env={"1BAD": "x"})], "env key '1BAD' is not a valid variable name"),
