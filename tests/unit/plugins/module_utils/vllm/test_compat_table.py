@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Integrity of the vLLM compatibility table and of the document generated from it."""
+"""module_utils/vllm/compat_table.py: the vLLM compatibility table's integrity, and the shipped locks against it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import compat_table as table
-from ansible_collections.onprem.llm.plugins.module_utils.vllm import support_matrix
 from ansible_collections.onprem.llm.plugins.module_utils.vllm.resolve import dotted_tuple, version_key
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -136,16 +135,6 @@ def test_every_row_cites_a_source():
         assert release["sources"], release["line"]
 
 
-def test_generated_document_is_up_to_date():
-    doc = (ROOT / "docs" / "vllm-compatibility.md").read_text(encoding="utf-8")
-    names = sorted(p.name for p in (ROOT / "roles" / "vllm" / "files" / "locks").iterdir())
-    assert doc == support_matrix.render_document(names), (
-        "docs/vllm-compatibility.md is stale: regenerate it with "
-        "PYTHONPATH=collections .venv/bin/python -m ansible_collections.onprem.llm.plugins.module_utils"
-        ".vllm.support_matrix roles/vllm/files/locks > docs/vllm-compatibility.md"
-    )
-
-
 def _shipped_vllm_locks():
     locks = ROOT / "roles" / "vllm" / "files" / "locks"
     return sorted(p for p in locks.glob("vllm-*.txt") if not p.name.startswith("vllm-cpu-"))
@@ -182,18 +171,6 @@ def test_every_cuda_lock_takes_the_cuda_of_its_build(lock):
     # nvidia-cutlass-dsl-libs-cu12 and -cu13 into the cu130 closure: DSL libraries, not a runtime.)
     other = r"^nvidia-(cuda-runtime|cublas)-cu12==" if variant == "cu130" else r"^nvidia-(cuda-runtime|cublas)(-cu13)?==13"
     assert not re.search(other, text, re.M)
-
-
-@pytest.mark.parametrize("target", support_matrix.OS_TARGETS, ids=lambda t: t["os"])
-@pytest.mark.parametrize("branch", support_matrix.DRIVER_BRANCHES)
-def test_every_os_and_driver_branch_gets_a_shipped_lock(target, branch):
-    names = sorted(p.name for p in (ROOT / "roles" / "vllm" / "files" / "locks").iterdir())
-    got = support_matrix.answer(target, branch, names)
-    assert "error" not in got, got
-    assert got["lock"] and got["lock"].startswith("vllm-%s-%s-cp%s-" % (
-        got["vllm_version"], got["variant"], target["python"].replace(".", "")))
-    cuda_major = 13 if int(branch) >= 580 else 12
-    assert got["cuda_version"].startswith("%d." % cuda_major)
 
 
 @pytest.mark.parametrize("lock", _shipped_vllm_locks(), ids=lambda p: p.name)
