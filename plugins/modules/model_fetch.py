@@ -225,6 +225,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.onprem.llm.plugins.module_utils.weights import download as dl
+from ansible_collections.onprem.llm.plugins.module_utils.weights import fetch_plan as fp
 from ansible_collections.onprem.llm.plugins.module_utils.weights import sources
 
 
@@ -321,7 +322,7 @@ def main():
         revision, specs, transport = list_source(p, opener)
         result["revision"] = revision
         result["bytes_total"] = sum(s["size"] for s in specs)
-        status_file = p["status_file"] or os.path.join(dest, dl.STATUS_FILE)
+        status_file = p["status_file"] or os.path.join(dest, fp.STATUS_FILE)
         stager = dl.Stager(dest, transport, parallel=p["parallel"], retries=p["retries"],
                            status_file=status_file, revision=revision, reserve_bytes=p["reserve_bytes"])
         if module.check_mode:
@@ -336,7 +337,7 @@ def main():
         module.fail_json(**result)
     for w in warnings:
         module.warn(w)
-    totals = dl.summarise(files)
+    totals = fp.summarise(files)
     result.update(totals)
     result["files"] = [{"path": f["path"], "size": f["size"], "sha256": f["sha256"], "action": f["action"]}
                        for f in files]

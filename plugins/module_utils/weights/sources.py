@@ -28,14 +28,14 @@ from urllib import request as urlrequest
 
 from ansible_collections.onprem.llm.plugins.module_utils.weights import WeightsError
 from ansible_collections.onprem.llm.plugins.module_utils.weights.manifest import parse_manifest
-from ansible_collections.onprem.llm.plugins.module_utils.weights.download import (
+from ansible_collections.onprem.llm.plugins.module_utils.weights.download import ssl_context
+from ansible_collections.onprem.llm.plugins.module_utils.weights.fetch_plan import (
     VERIFIED_MANIFEST,
     FetchError,
     is_sha256,
     RemoteNotFound,
     match_patterns,
     safe_relpath,
-    ssl_context,
 )
 
 HF_DEFAULT_ENDPOINT = "https://huggingface.co"

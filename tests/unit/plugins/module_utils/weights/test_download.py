@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""model_fetch's downloader: pure planning helpers, then real transfers against the Hub double."""
+"""module_utils/weights/download.py: real transfers against the Hub double (the planning it acts on:
+test_fetch_plan.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.onprem.llm.plugins.module_utils.weights import download as dl
+from ansible_collections.onprem.llm.plugins.module_utils.weights import fetch_plan as fp
 from ansible_collections.onprem.llm.plugins.module_utils.weights import sources
 
 ROOT = Path(__file__).resolve().parents[5]
@@ -30,106 +32,6 @@ MiB = 1 << 20
 # ------------------------------------------------------------------------------------------
 # pure helpers
 # ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("path, norm", [("a.json", "a.json"), ("d/./x.bin", "d/x.bin"), ("d//x", "d/x")])
-def test_safe_relpath_normalises(path, norm):
-    assert dl.safe_relpath(path) == norm
-
-
-@pytest.mark.parametrize("path", ["", "/etc/passwd", "../x", "a/../../x", "a\x00b", ".partial/x", ".onprem-verified.json", "a\\b"])
-def test_safe_relpath_refuses(path):
-    with pytest.raises(ValueError):
-        dl.safe_relpath(path)
-
-
-def test_match_patterns_like_snapshot_download():
-    assert dl.match_patterns("model.safetensors", ["*.safetensors"], None)
-    assert not dl.match_patterns("model.bin", ["*.safetensors"], None)
-    assert dl.match_patterns("onnx/model.onnx", ["onnx/"], None)
-    assert not dl.match_patterns("onnx/model.onnx", None, ["onnx/"])
-    assert dl.match_patterns("x", None, None)
-
-
-def test_range_header():
-    assert dl.range_header(0) is None
-    assert dl.range_header(1234) == "bytes=1234-"
-
-
-@pytest.mark.parametrize("value, parsed", [
-    ("bytes 10-99/100", (10, 99, 100)), ("bytes */100", (None, None, 100)), (None, (None, None, None)),
-    ("items 1-2/3", (None, None, None)), ("bytes 5-x/10", (None, None, 10)),
-])
-def test_parse_content_range(value, parsed):
-    assert dl.parse_content_range(value) == parsed
-
-
-def test_decide_response():
-    assert dl.decide_response(206, 10, "bytes 10-99/100", 100) == ("append", 10)
-    assert dl.decide_response(206, 10, "bytes 0-99/100", 100) == ("reset", 0)
-    assert dl.decide_response(200, 0, None, 100) == ("append", 0)
-    assert dl.decide_response(200, 50, None, 100) == ("restart", 0)  # Range ignored
-    assert dl.decide_response(416, 50, "bytes */100", 100) == ("reset", 0)
-    with pytest.raises(dl.VerificationError):
-        dl.decide_response(206, 10, "bytes 10-99/120", 100)
-    with pytest.raises(dl.RemoteNotFound):
-        dl.decide_response(404, 0, None, 100)
-    with pytest.raises(dl.TransientError):
-        dl.decide_response(503, 0, None, 100)
-    with pytest.raises(dl.TransientError):
-        dl.decide_response(429, 0, None, 100)
-    with pytest.raises(dl.FetchError):
-        dl.decide_response(403, 0, None, 100)
-
-
-def test_backoff_grows_and_caps():
-    assert [dl.backoff_delay(i) for i in (1, 2, 3)] == [1.0, 2.0, 4.0]
-    assert dl.backoff_delay(20) == 30.0
-
-
-SPEC = {"path": "m.bin", "size": 100, "sha256": "a" * 64, "git_sha1": None}
-
-
-def test_entry_trusted():
-    entry = {"path": "m.bin", "size": 100, "sha256": "a" * 64, "mtime_ns": 5}
-    assert dl.entry_trusted(entry, SPEC, 100, 5)
-    assert not dl.entry_trusted(entry, SPEC, 100, 6)  # touched since verification
-    assert not dl.entry_trusted(entry, dict(SPEC, sha256="b" * 64), 100, 5)  # new revision
-    assert not dl.entry_trusted(None, SPEC, 100, 5)
-    g = {"path": "c", "size": 3, "sha256": None, "git_sha1": "f" * 40}
-    assert dl.entry_trusted({"size": 3, "mtime_ns": 1, "git_sha1": "f" * 40}, g, 3, 1)
-    assert not dl.entry_trusted({"size": 3, "mtime_ns": 1, "git_sha1": "e" * 40}, g, 3, 1)
-
-
-def test_plan_files_and_bytes_needed():
-    specs = [dict(SPEC, path="a"), dict(SPEC, path="b"), dict(SPEC, path="c"), dict(SPEC, path="d"), dict(SPEC, path="e")]
-    on_disk = {"a": (100, 1), "b": (100, 2), "c": (7, 3)}
-    verified = {"a": {"size": 100, "sha256": "a" * 64, "mtime_ns": 1}}
-    meta = {"size": 100, "sha256": "a" * 64, "git_sha1": None}
-    partials = {"d": (40, meta), "e": (40, dict(meta, sha256="b" * 64))}
-    plan = dl.plan_files(specs, on_disk, partials, verified)
-    assert [(i["spec"]["path"], i["state"], i["offset"]) for i in plan] == [
-        ("a", "present", 0), ("b", "verify", 0), ("c", "fetch", 0), ("d", "fetch", 40), ("e", "fetch", 0)]
-    assert dl.bytes_needed(plan) == 100 + 60 + 100
-
-
-def test_usable_partial_oversize():
-    assert dl.usable_partial(SPEC, (150, None)) == 0
-    assert dl.usable_partial(SPEC, (100, None)) == 100
-
-
-def test_check_free_space():
-    dl.check_free_space(100, 100, "/d")
-    with pytest.raises(dl.DiskSpaceError, match="100 bytes still to fetch.*99 bytes free"):
-        dl.check_free_space(100, 99, "/d")
-    with pytest.raises(dl.DiskSpaceError, match="reserve"):
-        dl.check_free_space(100, 150, "/d", reserve=60)
-
-
-def test_summarise():
-    r = [{"action": "present"}, {"action": "resumed", "bytes_downloaded": 5, "resumed_from": 10}]
-    assert dl.summarise(r) == {"bytes_downloaded": 5, "bytes_resumed_from": 10, "changed": True}
-    assert dl.summarise([{"action": "present"}])["changed"] is False
 
 
 def test_git_blob_sha1_matches_git():
@@ -173,7 +75,7 @@ def _stage(hub, dest, token=None, parallel=4, retries=3, **kw):
                                        token=token or False)
     transport = dl.HttpTransport(dl.build_opener(), timeout=10, headers=sources.hf_headers(token))
     stager = dl.Stager(str(dest), transport, parallel=parallel, retries=retries, revision=commit,
-                       sleep=lambda s: None, status_file=str(dest / dl.STATUS_FILE), **kw)
+                       sleep=lambda s: None, status_file=str(dest / fp.STATUS_FILE), **kw)
     files, warnings = stager.run(specs)
     return commit, specs, files, warnings, stager
 
@@ -194,7 +96,7 @@ def test_full_download_then_idempotent_without_hashing(hub, repo_dir, tmp_path, 
     verified = json.loads((dest / dl.VERIFIED_MANIFEST).read_text())
     assert verified["revision"] == commit
     assert {e["path"] for e in verified["files"]} == {s["path"] for s in specs}
-    status = json.loads((dest / dl.STATUS_FILE).read_text())
+    status = json.loads((dest / fp.STATUS_FILE).read_text())
     assert status["state"] == "done" and status["bytes_done"] == status["bytes_total"] == sum(s["size"] for s in specs)
     assert status["files_done"] == status["files_total"] == 4
     # small non-LFS files are checked by git blob sha1 (the Hub has no sha256 for them)
@@ -396,7 +298,7 @@ def test_status_file_updates_while_running(hub, repo_dir, tmp_path):
     t = threading.Thread(target=_stage, args=(hub, dest), kwargs={"status_interval": 0.2})
     t.start()
     while t.is_alive():
-        doc = dl.read_json(str(dest / dl.STATUS_FILE))
+        doc = dl.read_json(str(dest / fp.STATUS_FILE))
         if doc:
             seen.append(doc)
         time.sleep(0.25)
@@ -534,7 +436,7 @@ def test_transfer_writes_back_the_partial_while_receiving(tmp_path, monkeypatch)
 def test_status_file_is_atomic_but_not_fsynced(tmp_path, monkeypatch):
     synced = []
     monkeypatch.setattr(os, "fsync", synced.append)
-    path = tmp_path / dl.STATUS_FILE
+    path = tmp_path / fp.STATUS_FILE
     dl.StatusWriter(str(path), dl.Progress(bytes_total=10, files_total=1)).write()
     assert json.loads(path.read_text())["bytes_total"] == 10
     assert synced == []
@@ -573,12 +475,6 @@ def test_disk_full_mid_transfer_names_the_numbers_and_the_rerun_resumes(tmp_path
     files, _warnings = dl.Stager(str(dest), dl.LocalTransport()).run([spec])
     assert files[0]["action"] == "resumed" and files[0]["resumed_from"] == kept
     assert (dest / "w.bin").read_bytes() == data
-
-
-def test_out_of_space_message_says_gib_when_that_much_is_missing():
-    text = dl.out_of_space_message("/srv/m/.store/x", "a.bin", 10, 3 << 30, 3 << 30, 1 << 29)
-    assert "(2.5 GiB short)" in text and "3221225472 bytes still to fetch, 536870912 bytes free" in text
-    assert "(0.0 MiB short)" in dl.out_of_space_message("/d", "a", 0, 5, 5, 10)
 
 
 def test_other_os_errors_mid_transfer_are_not_called_a_full_disk(tmp_path, monkeypatch):
