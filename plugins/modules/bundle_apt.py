@@ -197,6 +197,8 @@ def _key(module, gpg_home, key_name, public_key, check_mode):
     return changed
 
 
+# Long on purpose: a module's main: the steps in the order they change the disk (lists, pool, index, Release,
+# signature), each a call to module_utils; check mode stops where they would write.
 def main():
     module = AnsibleModule(
         argument_spec=dict(

@@ -117,6 +117,8 @@ def _place(src, dest_dir):
     os.replace(target + ".partial", target)
 
 
+# Long on purpose: a module's main: the steps in the order they change the disk (remove, link, download), each a
+# call to module_utils; check mode stops where they would write.
 def main():
     module = AnsibleModule(
         argument_spec=dict(

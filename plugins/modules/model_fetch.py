@@ -276,6 +276,8 @@ def check_mode_result(stager, specs):
     }
 
 
+# Long on purpose: a module's main: arguments, source, plan, transfer and result in order, each a call to
+# module_utils.
 def main():
     module = AnsibleModule(
         argument_spec=dict(

@@ -141,6 +141,8 @@ def _driver_packages(plan, family, platform):
     return _without_kernel(names, family, platform)
 
 
+# Long on purpose: one GPU node's packages decided in the order an operator reads them (distribution, driver, CUDA,
+# flavours); each step feeds the next.
 def plan_host(item):
     """One GPU node: {host, dist, arch, packages, components, flavours, outside, notes}.
 

@@ -121,6 +121,8 @@ def _address(host, hv, listen, gateway_host, where, variable, problems):
     return str(listen).strip("[]")
 
 
+# Long on purpose: one pass over the serving hosts that builds the routes and collects every problem together, so
+# one preflight lists them all.
 def build_routes(hostvars, groups, backend_groups, gateway_host, drain_hosts=None):
     """Inventory -> {"routes": [...], "problems": [...], "warnings": [...]}.
 

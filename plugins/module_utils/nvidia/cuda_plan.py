@@ -46,6 +46,8 @@ def forbidden_packages(names):
     return sorted(n for n in names if _FORBIDDEN_RE.match(n))
 
 
+# Long on purpose: the CUDA source decision per distribution reads as one table; split up, the cases would hide each
+# other.
 def plan_cuda(host, gpu_facts, options):
     """``options``: versions (list), default, source (auto|nvidia|distro|local), profile
     (toolkit|runtime), compat (bool), driver_version (installed/planned driver), extra_packages."""

@@ -496,6 +496,8 @@ def _hold(plan, family_name, version):
         plan["apt_pins"] = pins
 
 
+# Long on purpose: the whole driver plan in the order the role acts on it; the parts are calls to tested helpers,
+# kept in sequence so the plan reads as the role runs.
 def plan_driver(host, gpu_facts, options):
     """The whole plan.
 

@@ -275,6 +275,7 @@ def _cell(value):
     return value if value else "-"
 
 
+# Long on purpose: one Markdown document written line by line; the layout is the code.
 def render_markdown():
     """The compatibility table as Markdown (docs/vllm-compatibility.md is this output)."""
     lines = [

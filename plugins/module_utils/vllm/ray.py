@@ -152,6 +152,7 @@ def node_env(address, interface):
     }
 
 
+# Long on purpose: validation and the plan of a Ray cluster in one pass, so the problems list is complete.
 def cluster_plan(facts_by_host, hosts, head="", interface="", port=6379, ports=None, variant="cpu",
                  gpus_per_node=0, object_store_memory=0, extra_args=None, group="",
                  instances=None, models=None, other_instances=None, interfaces=None):

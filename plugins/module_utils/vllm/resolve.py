@@ -345,6 +345,8 @@ def _suggest_for(version, gpus, driver, datacenter, allow_forward_compat):
     return _suggest(gpus, driver, datacenter, allow_forward_compat)
 
 
+# Long on purpose: walks the resolver's checks in its order (compute capability, driver, Python, locks) to name the
+# first that excludes every build.
 def _explain_failure(releases, variant, version, gpus, driver, driver_label, datacenter, allow_forward_compat):
     """Build the actionable message when nothing in ``releases`` fits."""
     # 1. Compute capability: does any published build of these releases run on every GPU?
@@ -418,6 +420,8 @@ def _explain_failure(releases, variant, version, gpus, driver, driver_label, dat
 
 # --------------------------------------------------------------------------- entry point
 
+# Long on purpose: the resolution steps in order (GPUs, driver, Python, locks, newest fitting build); the result is
+# the module's documented RETURN.
 def resolve(gpu, version=AUTO, variant=None, allow_cpu=False, allow_forward_compat=False,
             driver_version=None, pypi_index_url=None, torch_index_url_base=None,
             vllm_wheel_base_url=None, vllm_release_base_url=None, locks=None, require_lock=False):

@@ -101,6 +101,7 @@ def _is_int(value, minimum=1):
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
+# Long on purpose: one schema check per catalog field, in the file's field order.
 def entry_problems(name, entry):
     """List of schema/consistency problems of one catalog entry (empty when it is fine)."""
     out = []

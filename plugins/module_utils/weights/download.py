@@ -549,6 +549,8 @@ class Stager(object):
                 except OSError:
                     pass
 
+    # Long on purpose: one file's transfer loop (range request, response decision, write, verify, retry); its states
+    # share locals a split would pass around.
     def fetch_one(self, item):
         spec = item["spec"]
         path = spec["path"]

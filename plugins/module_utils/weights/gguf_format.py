@@ -281,6 +281,8 @@ def _read_value(r, vtype, max_array):
     raise WeightsError("%s: corrupt GGUF: %s has unknown value type %d" % (r.path, r.what, vtype))
 
 
+# Long on purpose: reads the GGUF header in file order (magic, counts, key-values, tensor infos, alignment); each
+# check needs the offset the previous one reached.
 def read_gguf(path, max_array=DEFAULT_MAX_ARRAY):
     """Read and check the header of the GGUF file at ``path``.
 

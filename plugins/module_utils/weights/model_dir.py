@@ -181,6 +181,8 @@ def _file_entry(root, rel, role):
     return {"path": rel, "size": os.path.getsize(full), "role": role}
 
 
+# Long on purpose: checks a sharded safetensors directory in order (index, shards, headers, totals) and collects
+# every problem.
 def _validate_safetensors_dir(directory, require_tokenizer):
     config_path = os.path.join(directory, CONFIG_NAME)
     if not os.path.isfile(config_path):

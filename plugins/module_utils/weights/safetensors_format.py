@@ -94,6 +94,8 @@ def read_header(path):
     return check_header(path, header, file_size, 8 + n)
 
 
+# Long on purpose: one pass over a header's tensors, which must tile the data section; the checks share the running
+# offset.
 def check_header(path, header, file_size, data_start):
     """Check a parsed header against the file size; return the dict described in read_header."""
     metadata = header.get("__metadata__") or {}

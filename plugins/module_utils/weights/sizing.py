@@ -351,6 +351,8 @@ def _variant_repo(model, dtype):
     return None
 
 
+# Long on purpose: the fit decision in the order docs/model-selection.md explains it (weights, KV cache, overhead,
+# context), returning the numbers the message shows.
 def plan(model, gpu_facts, gpu_memory_utilization=DEFAULT_GPU_MEMORY_UTILIZATION, dtype=None,
          max_model_len=None, min_context=DEFAULT_MIN_CONTEXT, kv_cache_dtype="auto",
          overhead_bytes=PER_GPU_OVERHEAD_BYTES, host_memory_mib=None, suggest=True):
