@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
 from ansible_collections.onprem.llm.plugins.module_utils.weights import prune as _prune
+from ansible_collections.onprem.llm.plugins.module_utils.weights import refusal as _refusal
 
 
 def _check(staged, in_use, name):
@@ -28,9 +29,19 @@ def model_weights_purge_refusal(staged, in_use, root):
     return _prune.purge_refusal(plain(staged), plain(in_use), str(root))
 
 
+def model_weights_refusal(validation, model, fit, host, gpu_count, fit_required, require_gpu):
+    if not isinstance(model, dict):
+        raise AnsibleFilterError("model_weights_refusal expects a model_weights_models item, got %r" % (model,))
+    if validation is not None and not isinstance(validation, dict):
+        raise AnsibleFilterError("model_weights_refusal expects model_validate's result, got %r" % (validation,))
+    return _refusal.refusal(plain(validation), plain(model), plain(fit) if isinstance(fit, dict) else None, host,
+                            gpu_count, fit_required, require_gpu)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "model_weights_prune_plan": model_weights_prune_plan,
             "model_weights_purge_refusal": model_weights_purge_refusal,
+            "model_weights_refusal": model_weights_refusal,
         }
