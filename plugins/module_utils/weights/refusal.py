@@ -38,6 +38,6 @@ def refusal(validation, model, fit, host, gpu_count, fit_required, require_gpu):
     if tp is not None and tp > gpus:
         return "tensor_parallel_size %s but %s has %d GPUs" % (tp, host, gpus)
     if tp is not None and fit.get("tensor_parallel_size", 0) > tp:
-        return "needs tensor_parallel_size %s on %s, got %s: %s" % (fit["tensor_parallel_size"], host, tp,
-                                                                     fit.get("message", ""))
+        return "needs tensor_parallel_size %s on %s, got %s: %s" % (
+            fit["tensor_parallel_size"], host, tp, fit.get("message", ""))
     return ""

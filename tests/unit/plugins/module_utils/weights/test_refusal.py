@@ -18,7 +18,8 @@ TOO_BIG = {"fits": False, "tensor_parallel_size": 2, "message": "needs 141.2 GiB
 MODEL = {"name": "qwen"}
 
 
-def _why(validation=VALID, model=MODEL, fit=FITS, gpus=1, fit_required=True, require_gpu=False):
+def _why(gpus=1, fit_required=True, require_gpu=False, **given):
+    validation, model, fit = given.get("validation", VALID), given.get("model", MODEL), given.get("fit", FITS)
     return refusal(validation, model, fit, "gpu1", gpus, fit_required, require_gpu)
 
 
