@@ -96,3 +96,14 @@ def test_every_role_has_a_readme_naming_its_entry_points_and_doc(role):
         assert ("`tasks_from: %s`" % entry if entry != "main" else "`main`") in text, (role, entry)
     assert "meta/argument_specs.yml" in text
     assert re.search(r"\]\(\.\./\.\./docs/[a-z0-9-]+\.md\)", text), role
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.ko.md"])
+def test_the_readme_layout_names_paths_that_exist(readme):
+    sections = (ROOT / readme).read_text(encoding="utf-8").split("\n## ")
+    (layout,) = [section for section in sections if section.startswith(("Layout", "구성"))]
+    paths = [path for path in re.findall(r"`([A-Za-z0-9_./<>-]+)`", layout) if "/" in path or "." in path]
+    assert len(paths) >= 15, paths
+    for path in paths:
+        concrete = path.split("<")[0].rstrip("/")
+        assert (ROOT / concrete).exists(), "%s names %s, which does not exist" % (readme, path)
