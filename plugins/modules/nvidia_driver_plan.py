@@ -8,19 +8,18 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: nvidia_driver_plan
-short_description: Plan an NVIDIA driver or CUDA toolkit install for a host, or refuse clearly
+short_description: Plan an NVIDIA driver install for a host, or refuse clearly
 version_added: "0.1.0"
 description:
   - Decides, from the host's distribution, running kernel, GPU facts (M(onprem.llm.gpu_facts)) and
     installed packages, which repository, packages, kernel-module flavour, holds, fabric manager and
-    Secure Boot route an NVIDIA driver install needs (O(plan=driver)), or which toolkit-only CUDA
-    packages, homes and default an install of one or more CUDA versions needs (O(plan=cuda)).
+    Secure Boot route an NVIDIA driver install needs (O(plan=driver)), and what to do with the
+    running module after an install (O(plan=activate)). CUDA has its own planner, M(onprem.llm.cuda_plan).
   - Refuses, with a message naming the variable to change, a branch that cannot drive the GPUs
     (Pascal on a branch newer than 580), a flavour that cannot drive them, a mixed pre-Turing and
     Blackwell host, a branch the chosen source does not ship, Secure Boot without a signed or MOK
     route, and an unrequested branch change.
-  - Reads nothing from the host and changes nothing; the roles M(onprem.llm.nvidia_driver) and
-    M(onprem.llm.cuda) execute the plan.
+  - Reads nothing from the host and changes nothing; the role M(onprem.llm.nvidia_driver) executes the plan.
 author:
   - onprem.llm contributors (@onprem-llm)
 extends_documentation_fragment:
@@ -29,7 +28,7 @@ options:
   plan:
     description: What to plan.
     type: str
-    choices: [driver, cuda, activate]
+    choices: [driver, activate]
     default: driver
   host:
     description:
@@ -50,8 +49,6 @@ options:
         (C(enabled), C(disabled) or C(unknown)), C(secure_boot_policy), C(fabricmanager),
         C(container_toolkit), C(container_toolkit_repo_url), C(dcgm), C(dcgm_exporter), C(installed)
         (C(ansible_facts.packages)) and C(allow_branch_change).
-      - For O(plan=cuda) C(versions), C(default), C(source), C(profile), C(compat), C(driver_version)
-        and C(extra_packages).
       - For O(plan=activate) (what to do with the running module after an install) C(changed),
         C(loaded_version), C(installed_version), C(nouveau_loaded), C(container_mode), C(control_node)
         and C(reboot_ok); the answer's C(action) is C(none), C(modprobe), C(reboot) or
@@ -62,6 +59,7 @@ notes:
   - docs/nvidia-driver.md in the collection explains each decision and its source.
 seealso:
   - module: onprem.llm.gpu_facts
+  - module: onprem.llm.cuda_plan
   - name: NVIDIA driver installation guide
     description: Repositories, package names, module streams and Secure Boot.
     link: https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/
@@ -82,20 +80,6 @@ EXAMPLES = r"""
       flavour: auto
       source: nvidia
   register: __plan
-
-- name: Plan CUDA 12.8 and 13.0 side by side, 13.0 the default
-  onprem.llm.nvidia_driver_plan:
-    plan: cuda
-    host:
-      distribution: Ubuntu
-      distribution_major_version: "24"
-      distribution_version: "24.04"
-      architecture: x86_64
-      kernel: 6.8.0-45-generic
-    gpu: "{{ ansible_facts.onprem_gpu }}"
-    options:
-      versions: ["12.8", "13.0"]
-      default: "13.0"
 """
 
 RETURN = r"""
@@ -108,9 +92,6 @@ plan:
       C(branch_change), C(remove_packages), C(initramfs_command), C(persistenced_unit), C(extras),
       C(notes).
     - For O(plan=activate) C(action) and C(reason).
-    - For CUDA C(source), C(profile), C(versions) (one entry per version with C(packages), C(home),
-      C(lib_dir), C(nvcc), C(compat_package)), C(default), C(default_home), C(symlink), C(packages),
-      C(compat_packages).
   returned: success
   type: dict
   sample:
@@ -124,13 +105,12 @@ plan:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.onprem.llm.plugins.module_utils.nvidia.cuda_plan import plan_cuda
 from ansible_collections.onprem.llm.plugins.module_utils.nvidia.driver_plan import PlanError, plan_driver, reboot_decision
 
 
 # Options that arrive as strings when templated ("True", "false") and are booleans to the planner.
 BOOL_OPTIONS = ("compute_only", "container_mode", "kernel_side", "container_toolkit", "dcgm", "dcgm_exporter",
-                "allow_branch_change", "compat", "changed", "nouveau_loaded", "control_node", "reboot_ok")
+                "allow_branch_change", "changed", "nouveau_loaded", "control_node", "reboot_ok")
 
 
 def normalize_options(options):
@@ -153,14 +133,14 @@ def _activate(host, gpu, options):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            plan=dict(type="str", choices=["driver", "cuda", "activate"], default="driver"),
+            plan=dict(type="str", choices=["driver", "activate"], default="driver"),
             host=dict(type="dict", required=True),
             gpu=dict(type="dict", default={}),
             options=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )
-    planner = {"driver": plan_driver, "cuda": plan_cuda, "activate": _activate}[module.params["plan"]]
+    planner = {"driver": plan_driver, "activate": _activate}[module.params["plan"]]
     try:
         result = planner(module.params["host"], module.params["gpu"] or {}, normalize_options(module.params["options"]))
     except PlanError as exc:

@@ -35,3 +35,9 @@ def test_every_module_has_its_test_file():
                if not list((UNIT / "modules").glob("test_%s*.py" % path.stem))
                and path.stem not in MODULES_TESTED_ELSEWHERE]
     assert missing == []
+
+
+def test_test_file_names_are_unique():
+    # pytest imports test files by their base name (no __init__.py here): two of one name break collection.
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []

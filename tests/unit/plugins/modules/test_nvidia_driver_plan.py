@@ -46,9 +46,9 @@ def test_refusal_is_a_failure_with_the_reason(capsys):
     assert "R580 is the last branch" in out["msg"]
 
 
-def test_cuda_plan(capsys):
+def test_cuda_is_planned_by_its_own_module(capsys):
     code, out = run({"plan": "cuda", "host": TRIXIE, "gpu": {}, "options": {"profile": "runtime"}}, capsys)
-    assert code == 0 and out["plan"]["packages"] == ["libcudart12"]
+    assert code == 1 and "value of plan must be one of: driver, activate, got: cuda" in out["msg"]
 
 
 def test_activate_plan(capsys):

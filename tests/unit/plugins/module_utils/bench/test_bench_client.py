@@ -35,10 +35,14 @@ def test_keep_alive_connections_are_reused_without_errors(ollama_double):
 
 
 def test_queueing_behind_one_slot_shows_in_ttft(ollama_double_serial):
-    # OLLAMA_NUM_PARALLEL=1: with four clients three wait for the slot, so TTFT p95 >> p50 at c=1.
+    # OLLAMA_NUM_PARALLEL=1: of four clients the last waits for three whole requests before its first
+    # token. Measured against a whole request at c=1 (both stretch alike on a loaded machine); in
+    # parallel the c=4 TTFT would stay near a single request's TTFT, far below one request's latency.
+    client.run_level(endpoint(ollama_double_serial), 1, 1, "hi", 10)   # the first request pays the start-up
     one, wall1 = client.run_level(endpoint(ollama_double_serial), 1, 4, "hi", 10)
     four, wall4 = client.run_level(endpoint(ollama_double_serial), 4, 4, "hi", 10)
-    assert summarize(four, wall4)["ttft_ms"]["p95"] > 2 * summarize(one, wall1)["ttft_ms"]["p95"]
+    one_request = summarize(one, wall1)["latency_ms"]["p50"]
+    assert summarize(four, wall4)["ttft_ms"]["p95"] > 1.5 * one_request
 
 
 def test_http_errors_are_counted_with_the_message(ollama_double):
