@@ -29,13 +29,13 @@ def model_weights_purge_refusal(staged, in_use, root):
     return _prune.purge_refusal(plain(staged), plain(in_use), str(root))
 
 
-def model_weights_refusal(validation, model, fit, host, gpu_count, fit_required, require_gpu):
+def model_weights_refusal(validation, model, fit, host, gpu_count, fit_required, require_gpu, staged=True):
     if not isinstance(model, dict):
         raise AnsibleFilterError("model_weights_refusal expects a model_weights_models item, got %r" % (model,))
     if validation is not None and not isinstance(validation, dict):
         raise AnsibleFilterError("model_weights_refusal expects model_validate's result, got %r" % (validation,))
     return _refusal.refusal(plain(validation), plain(model), plain(fit) if isinstance(fit, dict) else None, host,
-                            gpu_count, fit_required, require_gpu)
+                            gpu_count, fit_required, require_gpu, bool(staged))
 
 
 class FilterModule(object):

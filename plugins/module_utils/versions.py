@@ -34,13 +34,15 @@ def version_tuple(text):
     return tuple(int(part) for part in text.strip().split("."))
 
 
+def tuple_at_least(actual, floor):
+    """Version tuples compared component-wise; a missing component counts as 0: (580,) == (580, 0, 0)."""
+    width = max(len(actual), len(floor))
+    return tuple(actual) + (0,) * (width - len(actual)) >= tuple(floor) + (0,) * (width - len(floor))
+
+
 def version_at_least(actual, floor):
-    """Compare component-wise; a missing component counts as 0 ('580' == '580.0')."""
-    left, right = list(version_tuple(actual)), list(version_tuple(floor))
-    width = max(len(left), len(right))
-    left += [0] * (width - len(left))
-    right += [0] * (width - len(right))
-    return left >= right
+    """Version strings compared as tuple_at_least does ('580' == '580.0')."""
+    return tuple_at_least(version_tuple(actual), version_tuple(floor))
 
 
 _VERSIONED = re.compile(r"^(\d+(?:\.\d+)*)(.*)$")

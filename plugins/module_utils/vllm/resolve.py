@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.onprem.llm.plugins.module_utils.gpu.catalog import is_datacenter_gpu
+from ansible_collections.onprem.llm.plugins.module_utils.versions import tuple_at_least
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import compat_table as table
 from ansible_collections.onprem.llm.plugins.module_utils.vllm.instances import parse_lock_name
 
@@ -36,10 +37,8 @@ def dotted_tuple(text, what="version"):
     return tuple(int(part) for part in value.split("."))
 
 
-def at_least(actual, floor):
-    """Tuple comparison with missing components as 0: (580,) == (580, 0, 0)."""
-    width = max(len(actual), len(floor))
-    return tuple(actual) + (0,) * (width - len(actual)) >= tuple(floor) + (0,) * (width - len(floor))
+# Tuple comparison with missing components as 0, shared with the driver and CUDA plans.
+at_least = tuple_at_least
 
 
 def parse_vllm_version(text):

@@ -7,25 +7,30 @@ The first reason that applies wins, in this order: validation failed; the format
 asked for; then, where fitting is enforced (the model's ``fit`` and ``model_weights_fit_required``,
 on a host with GPUs or with ``model_weights_require_gpu``): the model cannot be sized, does not fit,
 asks for more tensor-parallel GPUs than the host has, or needs more than it asks for. An empty
-string means "put it in service".
+string means "put it in service". Nothing is refused before the files are on disk (check mode,
+where the download only would happen): the real run decides.
 """
 
 from __future__ import annotations
 
 
-def refusal(validation, model, fit, host, gpu_count, fit_required, require_gpu):
+def refusal(validation, model, fit, host, gpu_count, fit_required, require_gpu, staged=True):
     """The reason to refuse ``model`` on ``host`` ('' when there is none).
 
     ``validation``: model_validate's result; ``model``: the model_weights_models item; ``fit``: the
-    model_fit result (None when the model could not be sized).
+    model_fit result (None when the model could not be sized); ``staged``: the files are on disk.
     """
+    if not staged:
+        return ""
     validation = validation or {}
     found = validation.get("format")
     if "format" not in validation and "msg" in validation:
         return "validation failed: %s" % validation["msg"]
     wanted = model.get("format") or "auto"
     if wanted not in ("auto", found or "auto"):
-        return "format is %s, expected %s" % (found or "", wanted)
+        if not found:
+            return "format %s asked for, but the files were not validated (set validate: true)" % wanted
+        return "format is %s, expected %s" % (found, wanted)
     gpus = int(gpu_count or 0)
     enforce = bool(model.get("fit", True)) and bool(fit_required) and (gpus > 0 or bool(require_gpu))
     if not enforce:

@@ -6,7 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.onprem.llm.plugins.filter.versions import versions_to_prune as filter_versions_to_prune
-from ansible_collections.onprem.llm.plugins.module_utils.versions import versions_to_prune
+from ansible_collections.onprem.llm.plugins.module_utils.versions import tuple_at_least, versions_to_prune
 
 VENVS = ["0.30.0-cpu", "0.31.0-cpu", "0.32.0-cpu", "locks", "current"]
 
@@ -48,3 +48,9 @@ def test_the_filter_names_bad_input():
     with pytest.raises(AnsibleFilterError, match="keep must be"):
         filter_versions_to_prune(VENVS, "0.32.0-cpu", 0)
     assert filter_versions_to_prune(VENVS, None, 1) == ["0.30.0-cpu", "0.31.0-cpu"]
+
+
+def test_tuples_compare_with_missing_components_as_zero():
+    assert tuple_at_least((580,), (580, 0, 0))
+    assert tuple_at_least((1000, 1), (580,))
+    assert not tuple_at_least((99, 0), (450, 80, 2))

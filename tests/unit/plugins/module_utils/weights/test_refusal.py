@@ -59,12 +59,21 @@ def test_a_cpu_host_that_must_have_gpus_is_held_to_the_fit():
     assert _why(fit=TOO_BIG, gpus=0, require_gpu=True).startswith("does not fit gpu1")
 
 
-def test_a_skipped_validation_refuses_nothing_by_itself():
+def test_a_skipped_validation_refuses_only_a_format_it_cannot_confirm():
     assert _why(validation={"skipped": True, "changed": False}) == ""
-    assert _why(validation={"skipped": True}, model=dict(MODEL, format="gguf")) == "format is , expected gguf"
+    assert _why(validation={"skipped": True}, model=dict(MODEL, format="gguf")) == (
+        "format gguf asked for, but the files were not validated (set validate: true)")
+
+
+def test_nothing_is_refused_before_the_files_are_on_disk():
+    # Check mode on a host that would download the model: no validation, no size, nothing to judge yet.
+    assert refusal({"skipped": True}, dict(MODEL, format="gguf"), None, "gpu1", 1, True, False, staged=False) == ""
+    assert refusal({"skipped": True}, MODEL, None, "gpu1", 1, True, False) == (
+        "cannot be sized (no metadata; set catalog: or validate: true)")
 
 
 def test_the_filter_refuses_what_is_not_a_model():
     assert model_weights_refusal(VALID, MODEL, FITS, "gpu1", 1, True, False) == ""
+    assert model_weights_refusal({}, MODEL, None, "gpu1", 1, True, False, False) == ""
     with pytest.raises(AnsibleFilterError, match="expects a model_weights_models item"):
         model_weights_refusal(VALID, "qwen", FITS, "gpu1", 1, True, False)
