@@ -24,7 +24,11 @@ LOOPBACK_ALIASES = ("", "0.0.0.0", "localhost", "*")
 ENDPOINT_KEYS = ("name", "kind", "route", "url", "model", "runner", "api_key", "validate_certs",
                  "ca_path", "tls_server_name", "model_path", "vllm_python", "api")
 
-# The ``endpoints`` suboptions of llm_benchmark and llm_evaluate (both DOCUMENTATIONs describe them).
+# What results may show of an endpoint (never its key).
+PUBLIC_KEYS = ("name", "kind", "route", "url", "model", "api")
+
+# The ``endpoints`` suboptions of llm_smoke, llm_benchmark (doc fragment onprem.llm.llm_endpoints) and
+# llm_evaluate (its DOCUMENTATION describes them).
 ENDPOINT_ARGSPEC = dict(
     name=dict(type="str", required=True),
     url=dict(type="str", required=True),
@@ -44,6 +48,11 @@ ENDPOINT_ARGSPEC = dict(
 
 class EndpointError(ValueError):
     pass
+
+
+def public_view(ep):
+    """The endpoint as results show it: name, kind, route, url, model and api, never the key."""
+    return dict((k, ep.get(k)) for k in PUBLIC_KEYS)
 
 
 def _connect_host(host):
