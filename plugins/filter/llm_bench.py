@@ -9,11 +9,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.onprem.llm.plugins.module_utils.bench import endpoints as _ep
 from ansible_collections.onprem.llm.plugins.module_utils.bench import vllm_bench as _vb
 from ansible_collections.onprem.llm.plugins.module_utils.evaluate import inputs as _ev
+from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
 
 
 def llm_endpoints(nodes, api="chat", gateway_client=""):
     try:
-        return _ep.derive_endpoints(list(nodes or []), api, gateway_client or "")
+        # A host as its roles published it (ansible_local), or already as derive_endpoints reads it.
+        nodes = [_ep.node_from_published(node["host"], plain(node.get("published")), plain(node.get("keys")))
+                 if "published" in node else node for node in nodes or []]
+        return _ep.derive_endpoints(nodes, api, gateway_client or "")
     except (_ep.EndpointError, KeyError, TypeError) as exc:
         raise AnsibleFilterError("llm_endpoints: %s" % exc)
 

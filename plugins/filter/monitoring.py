@@ -12,8 +12,8 @@ from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targe
 from ansible_collections.onprem.llm.plugins.module_utils.plain import plain
 
 
-def vllm_endpoint_fact(instances):
-    return _targets.vllm_endpoint_fact(plain(instances or []))
+def vllm_endpoint_fact(instances, python=""):
+    return _targets.vllm_endpoint_fact(plain(instances or []), str(python or ""))
 
 
 def monitoring_exporter_fact(address, port, gateway_port=None, dcgm_port=None):
@@ -25,12 +25,12 @@ def monitoring_gpu_source(setting, nvidia_smi_present, policy_output, package):
                                           str(package))
 
 
-def monitoring_gateway_fact(access_log):
-    return _targets.gateway_fact(access_log)
+def monitoring_gateway_fact(access_log, listen="127.0.0.1", port=8443, server_name="", tls_cert="", clients=None):
+    return _targets.gateway_fact(access_log, listen, int(port), server_name, tls_cert, plain(clients or []))
 
 
-def ollama_endpoint_fact(url):
-    return _targets.ollama_endpoint_fact(url)
+def ollama_endpoint_fact(url, models=None):
+    return _targets.ollama_endpoint_fact(url, plain(models or []))
 
 
 def monitoring_gateway_log_problems(fact):

@@ -7,9 +7,10 @@
     .venv/bin/python tests/tools/render_curl_examples.py          # rewrite the page
     .venv/bin/python tests/tools/render_curl_examples.py --check  # exit 1 if it is stale
 
-The host entries are built from the inventory's templated variables exactly like
-playbooks/tasks/describe_llm_node.yml builds them on the hosts (without the model paths, which
-only the hosts know and the page does not show). tests/unit/plugins/module_utils/bench/
+The host entries are built from the inventory's templated variables, as the vllm, ollama and
+gateway roles publish them on the hosts (playbooks/tasks/published_endpoints.yml reads them there;
+tests/unit/plugins/module_utils/bench/test_bench_endpoints.py checks both give the same endpoints),
+without the model paths, which only the hosts know and the page does not show. tests/unit/plugins/module_utils/bench/
 test_bench_curl_page.py fails when the committed page differs from this output.
 """
 

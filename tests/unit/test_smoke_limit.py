@@ -41,5 +41,12 @@ def test_a_limit_that_serves_nothing_ends_the_stage_with_a_message(tmp_path):
 def test_an_inventory_that_serves_nothing_still_fails(tmp_path):
     result = _run(tmp_path)
     assert result.rc != 0 and result.status == "failed"
-    assert any(msg.startswith("No endpoints: the inventory's vllm_servers / ollama_servers serve no vllm_instances")
+    assert any(msg.startswith("No endpoints: no host of vllm_servers / ollama_servers publishes an instance")
                for msg in result.failure_messages()), result.stdout
+
+
+def test_check_mode_before_the_first_run_ends_the_stage(tmp_path):
+    result = _run(tmp_path, "--check")
+    assert result.rc == 0 and result.status == "successful", result.stdout
+    assert result.failure_messages() == [], result.stdout
+    assert "No endpoints" not in result.everything()

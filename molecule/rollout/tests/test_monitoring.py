@@ -108,8 +108,11 @@ def test_scrape_targets_come_from_the_published_endpoints(host):
     config = host.file("/etc/prometheus/prometheus.yml").content_string
     for node in ("g-cpu1", "g-cpu2"):
         fact = json.loads(_node(node).file("/etc/ansible/facts.d/onprem_llm_vllm.fact").content_string)
+        # The revision side_effect.yml rolled out, under the old name.
         assert fact["endpoints"] == [{"name": "tiny", "host": node, "port": 8000, "models": ["tiny-llama"],
+                                      "model_path": "/srv/models/tiny-llama-r2",
                                       "url": "http://%s:8000" % node, "metrics_path": "/metrics", "api_key": True}]
+        assert fact["python"] == "/opt/onprem-llm/vllm/current/bin/python"
         assert "%s:8000" % node in config
     for node in NODES:
         exporter = json.loads(_node(node).file("/etc/ansible/facts.d/onprem_llm_exporters.fact").content_string)
@@ -120,8 +123,11 @@ def test_scrape_targets_come_from_the_published_endpoints(host):
             assert exporter["gateway"] == {"host": _eth0(host), "port": 3903, "metrics_path": "/metrics"}
             assert "%s:3903" % exporter["gateway"]["host"] in config
             gateway = json.loads(host.file("/etc/ansible/facts.d/onprem_llm_gateway.fact").content_string)
+            # And where clients reach it (smoke tests and benchmarks): the client names, never a key.
             assert gateway == {"version": 1, "access_log": "/var/log/nginx/onprem-llm-gateway.access.log",
-                               "log_format": "onprem_llm_gateway/2"}
+                               "log_format": "onprem_llm_gateway/2", "listen": "127.0.0.1", "port": 8443,
+                               "server_name": "g-gw1", "tls_cert": "/etc/onprem-llm/gateway/tls/gateway.crt",
+                               "clients": ["molecule", "loadloop"]}
         else:
             assert "gateway" not in exporter
 
@@ -130,6 +136,8 @@ def test_no_key_in_published_facts_or_the_scrape_config(host):
     assert BACKEND_KEY not in host.file("/etc/prometheus/prometheus.yml").content_string
     for node in ("g-cpu1", "g-cpu2"):
         assert BACKEND_KEY not in _node(node).file("/etc/ansible/facts.d/onprem_llm_vllm.fact").content_string
+    gateway = host.file("/etc/ansible/facts.d/onprem_llm_gateway.fact").content_string
+    assert "molecule-gateway-key-0001" not in gateway and "loadloop-gateway-key-0002" not in gateway
 
 
 @pytest.mark.parametrize("expr", ["vllm:num_requests_waiting", "vllm:kv_cache_usage_perc",

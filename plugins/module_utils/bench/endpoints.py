@@ -90,9 +90,36 @@ def vllm_served_name(instance):
     return str(instance.get("served_model_name") or instance.get("model") or instance["name"])
 
 
+def node_from_published(host, published, keys=None):
+    """One host as its serving roles published it (``ansible_local``: onprem_llm_vllm, onprem_llm_ollama,
+    onprem_llm_gateway; no key in them) -> the host entry :func:`derive_endpoints` reads. ``keys`` are
+    the inventory's, by reference: ``{"vllm": {instance name: api_key}, "gateway": gateway_api_keys}``."""
+    published = published or {}
+    keys = keys or {}
+    vllm = published.get("onprem_llm_vllm") or {}
+    ollama = published.get("onprem_llm_ollama") or {}
+    gateway = published.get("onprem_llm_gateway") or {}
+    vllm_keys = keys.get("vllm") or {}
+    instances = []
+    for entry in vllm.get("endpoints") or []:
+        instances.append({"name": entry["name"], "host": entry.get("host") or "127.0.0.1", "port": entry["port"],
+                          "served_model_name": (entry.get("models") or [entry["name"]])[0],
+                          "model_path": entry.get("model_path") or "",
+                          "api_key": vllm_keys.get(entry["name"]) or "" if entry.get("api_key") else ""})
+    node = {"host": str(host), "vllm_instances": instances, "vllm_python": vllm.get("python") or "",
+            "ollama_host": str(ollama.get("url") or "").split("://", 1)[-1],
+            "ollama_models": list(ollama.get("models") or []), "gateway": None}
+    if gateway.get("port"):
+        node["gateway"] = {"listen": gateway.get("listen") or "127.0.0.1", "port": gateway["port"],
+                           "server_name": gateway.get("server_name") or str(host),
+                           "tls_cert": gateway.get("tls_cert") or "", "api_keys": keys.get("gateway") or []}
+    return node
+
+
 def _vllm_endpoints(node, api):
     out = []
     prefix = node.get("vllm_prefix") or "/opt/onprem-llm/vllm"
+    python = node.get("vllm_python") or "%s/current/bin/python" % prefix.rstrip("/")
     models = node.get("models") or {}
     paths = node.get("model_paths") or {}
     for inst in node.get("vllm_instances") or []:
@@ -111,7 +138,7 @@ def _vllm_endpoints(node, api):
             "ca_path": "",
             "tls_server_name": "",
             "model_path": str(inst.get("model_path") or paths.get(inst["name"]) or model.get("path") or ""),
-            "vllm_python": "%s/current/bin/python" % prefix.rstrip("/"),
+            "vllm_python": python,
             "api": api,
         })
     return out

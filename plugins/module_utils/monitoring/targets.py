@@ -11,6 +11,7 @@ problem naming the host and the variable to set, reported before anything change
 
 from __future__ import annotations
 
+from ansible_collections.onprem.llm.plugins.module_utils.bench.endpoints import ollama_model_name
 from ansible_collections.onprem.llm.plugins.module_utils.gateway.routes import WILDCARD_HOSTS, is_loopback
 
 FACT_VERSION = 1
@@ -41,10 +42,11 @@ def _served(inst):
     return [str(served or inst.get("name"))]
 
 
-def vllm_endpoint_fact(instances):
+def vllm_endpoint_fact(instances, python=""):
     """vLLM plan instances (``vllm_plan.instances``, the Ray head's ``vllm_plan.ray.instances``) ->
-    the document the vllm role publishes: where each instance listens and what it serves. Whether
-    an API key is set, never the key."""
+    the document the vllm role publishes: where each instance listens, what it serves and from which
+    model directory, and the interpreter of the build in service (``python``, for vllm bench serve).
+    Whether an API key is set, never the key. Monitoring, smoke tests and benchmarks read it."""
     endpoints = []
     for inst in instances or []:
         host = str(inst.get("host") or "127.0.0.1")
@@ -53,25 +55,41 @@ def vllm_endpoint_fact(instances):
             "host": host,
             "port": int(inst["port"]),
             "models": _served(inst),
+            "model_path": str(inst.get("model_path") or ""),
             "url": "http://%s:%d" % (_url_host(host), int(inst["port"])),
             "metrics_path": METRICS_PATH,
             "api_key": bool(inst.get("api_key")),
         })
-    return {"version": FACT_VERSION, "engine": "vllm", "endpoints": sorted(endpoints, key=lambda e: e["name"])}
+    return {"version": FACT_VERSION, "engine": "vllm", "python": str(python or ""),
+            "endpoints": sorted(endpoints, key=lambda e: e["name"])}
 
 
-def gateway_fact(access_log):
-    """The gateway's access log -> the document the gateway role publishes for its metrics."""
-    return {"version": FACT_VERSION, "access_log": str(access_log), "log_format": GATEWAY_LOG_FORMAT}
+def gateway_fact(access_log, listen="127.0.0.1", port=8443, server_name="", tls_cert="", clients=None):
+    """The gateway on its host -> the document the gateway role publishes: its access log and format
+    (for its metrics), and where clients reach it (listen address, port, the name and certificate
+    its TLS presents, the clients that have a key: names only, never a key; for smoke tests and
+    benchmarks)."""
+    return {"version": FACT_VERSION, "access_log": str(access_log), "log_format": GATEWAY_LOG_FORMAT,
+            "listen": str(listen or "127.0.0.1"), "port": int(port), "server_name": str(server_name or ""),
+            "tls_cert": str(tls_cert or ""), "clients": [str(c) for c in clients or []]}
 
 
-def ollama_endpoint_fact(url):
-    """Ollama's API on its host (the ollama role's URL: a wildcard listen address made loopback) -> the
-    document the ollama role publishes; the monitoring role's Ollama collector reads the API there."""
+def ollama_endpoint_fact(url, models=None):
+    """Ollama's API on its host (the ollama role's URL: a wildcard listen address made loopback) and the
+    models the role keeps present (``ollama_models``: names or entries with a ``state``), as Ollama
+    lists them -> the document the ollama role publishes; the monitoring role's Ollama collector reads
+    the API there, smoke tests and benchmarks the models."""
     url = str(url or "").rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise ValueError("Ollama's API URL must start with http:// or https://, got %r" % url)
-    return {"version": FACT_VERSION, "engine": "ollama", "url": url}
+    present = []
+    for entry in models or []:
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if name and not (isinstance(entry, dict) and entry.get("state", "present") == "absent"):
+            if ollama_model_name(name) not in present:
+                present.append(ollama_model_name(name))
+    # In the inventory's order: the gateway endpoint of a model is the first backend's kind.
+    return {"version": FACT_VERSION, "engine": "ollama", "url": url, "models": present}
 
 
 def gateway_log_problems(fact):

@@ -39,7 +39,8 @@ def test_alertmanager_filter_takes_mappings():
 def test_ollama_filter_publishes_the_api_url():
     filters = FilterModule().filters()
     assert filters["ollama_endpoint_fact"]("http://127.0.0.1:11434/") == {
-        "version": 1, "engine": "ollama", "url": "http://127.0.0.1:11434"}
+        "version": 1, "engine": "ollama", "url": "http://127.0.0.1:11434", "models": []}
+    assert filters["ollama_endpoint_fact"]("http://127.0.0.1:11434", [{"name": "tiny"}])["models"] == ["tiny:latest"]
 
 
 def test_host_address_filter_reads_the_gathered_facts():

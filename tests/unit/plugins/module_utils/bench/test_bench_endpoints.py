@@ -109,3 +109,44 @@ def test_curl_commands_for_gateway_and_direct():
     assert '"stream": true' in stream and " -N " in stream
     direct = [c for _t, c in ep.curl_commands(endpoints["vllm/gpu1/code"])]
     assert direct[0] == "curl -sS http://127.0.0.1:8001/v1/models"
+
+
+def _published():
+    # What the roles publish for the three nodes above (the same fact functions the roles call).
+    from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targets
+    plan = [{"name": "chat", "host": "127.0.0.1", "port": 8000, "served_model_name": "llama-3.1-8b-instruct",
+             "model_path": "/srv/models/llama-3.1-8b-instruct", "api_key": True},
+            {"name": "code", "host": "0.0.0.0", "port": 8001, "served_model_name": "coder",
+             "model_path": "/srv/models/coder", "api_key": False}]
+    return {
+        "gpu1": {"onprem_llm_vllm": targets.vllm_endpoint_fact(plan, "/opt/vllm/current/bin/python"),
+                 "onprem_llm_ollama": targets.ollama_endpoint_fact("http://127.0.0.1:11434", [])},
+        "cpu1": {"onprem_llm_ollama": targets.ollama_endpoint_fact("http://127.0.0.1:11500",
+                                                                   OLLAMA_NODE["ollama_models"])},
+        "gw1": {"onprem_llm_gateway": targets.gateway_fact("/var/log/gw.log", "10.0.0.5", 8443, "llm.example.internal",
+                                                           "/etc/onprem-llm/gateway/tls.crt", ["ops", "app"])},
+    }
+
+
+KEYS = {"gpu1": {"vllm": {"chat": "s3cret-vllm", "code": ""}}, "gw1": {"gateway": GATEWAY_NODE["gateway"]["api_keys"]}}
+
+
+def test_published_facts_give_the_endpoints_the_inventory_gives():
+    published = _published()
+    nodes = [ep.node_from_published(host, published[host], KEYS.get(host)) for host in ("gw1", "cpu1", "gpu1")]
+    assert ep.derive_endpoints(nodes) == ep.derive_endpoints([VLLM_NODE, OLLAMA_NODE, GATEWAY_NODE])
+    assert ep.derive_endpoints(nodes, "completions", "app") == ep.derive_endpoints(
+        [VLLM_NODE, OLLAMA_NODE, GATEWAY_NODE], "completions", "app")
+
+
+def test_keys_come_from_the_inventory_only_where_the_fact_says_one_is_set():
+    published = _published()
+    node = ep.node_from_published("gpu1", published["gpu1"], {"vllm": {"chat": "k1", "code": "stale"}})
+    assert [(i["name"], i["api_key"]) for i in node["vllm_instances"]] == [("chat", "k1"), ("code", "")]
+    # Without the inventory's keys the endpoint is still tested (its auth check then fails by name).
+    assert ep.node_from_published("gpu1", published["gpu1"])["vllm_instances"][0]["api_key"] == ""
+
+
+def test_a_host_that_published_nothing_serves_nothing():
+    assert ep.derive_endpoints([ep.node_from_published("new1", {})]) == []
+    assert ep.node_from_published("new1", None)["gateway"] is None

@@ -10,7 +10,8 @@ from ansible_collections.onprem.llm.plugins.module_utils.monitoring import targe
 
 def _instance(name, host="127.0.0.1", port=8000, served=None, api_key=False):
     return {"name": name, "host": host, "port": port, "served_model_name": served or name,
-            "api_key": api_key, "config": {"model": "/srv/models/x"}, "env": {}}
+            "model_path": "/srv/models/" + name, "api_key": api_key, "config": {"model": "/srv/models/x"},
+            "env": {}}
 
 
 def _exporter(host, port=9100):
@@ -19,11 +20,13 @@ def _exporter(host, port=9100):
 
 def test_vllm_fact_names_what_is_served_and_never_the_key():
     fact = targets.vllm_endpoint_fact([_instance("tiny", "g-cpu1", 8000, "tiny-llama", api_key=True),
-                                       _instance("chat", port=8001, served=["chat", "chat-v2"])])
-    assert fact == {"version": 1, "engine": "vllm", "endpoints": [
+                                       _instance("chat", port=8001, served=["chat", "chat-v2"])],
+                                      "/opt/onprem-llm/vllm/current/bin/python")
+    assert fact == {"version": 1, "engine": "vllm", "python": "/opt/onprem-llm/vllm/current/bin/python", "endpoints": [
         {"name": "chat", "host": "127.0.0.1", "port": 8001, "models": ["chat", "chat-v2"],
-         "url": "http://127.0.0.1:8001", "metrics_path": "/metrics", "api_key": False},
-        {"name": "tiny", "host": "g-cpu1", "port": 8000, "models": ["tiny-llama"],
+         "model_path": "/srv/models/chat", "url": "http://127.0.0.1:8001", "metrics_path": "/metrics",
+         "api_key": False},
+        {"name": "tiny", "host": "g-cpu1", "port": 8000, "models": ["tiny-llama"], "model_path": "/srv/models/tiny",
          "url": "http://g-cpu1:8000", "metrics_path": "/metrics", "api_key": True}]}
 
 
@@ -87,9 +90,14 @@ def test_hosts_without_an_exporter_fact_are_listed_and_still_scraped_for_vllm():
     assert [job["job_name"] for job in out["jobs"]] == ["prometheus", "vllm"]
 
 
-def test_gateway_fact_names_the_log_and_its_format():
+def test_gateway_fact_names_the_log_and_its_format_and_where_clients_reach_it():
     assert targets.gateway_fact("/var/log/nginx/gw.log") == {
-        "version": 1, "access_log": "/var/log/nginx/gw.log", "log_format": targets.GATEWAY_LOG_FORMAT}
+        "version": 1, "access_log": "/var/log/nginx/gw.log", "log_format": targets.GATEWAY_LOG_FORMAT,
+        "listen": "127.0.0.1", "port": 8443, "server_name": "", "tls_cert": "", "clients": []}
+    fact = targets.gateway_fact("/var/log/gw.log", "0.0.0.0", "9443", "llm.example.internal",
+                                "/etc/onprem-llm/gateway/tls/gateway.crt", ["ops", "app"])
+    assert (fact["listen"], fact["port"], fact["server_name"], fact["clients"]) == (
+        "0.0.0.0", 9443, "llm.example.internal", ["ops", "app"])
 
 
 def test_gateway_log_problems_name_what_to_change():
@@ -133,7 +141,12 @@ def test_gateway_metrics_on_loopback_of_another_host_are_a_problem():
 
 def test_ollama_fact_names_the_api_and_refuses_a_url_without_scheme():
     assert targets.ollama_endpoint_fact("http://[::1]:11434") == {
-        "version": 1, "engine": "ollama", "url": "http://[::1]:11434"}
+        "version": 1, "engine": "ollama", "url": "http://[::1]:11434", "models": []}
+    # The models kept present, as Ollama lists them (a bare name is name:latest); absent ones are not served.
+    models = ["llama3.1", {"name": "qwen2.5:0.5b"}, {"name": "old:1b", "state": "absent"}, "hf.co/org/m",
+              "llama3.1:latest"]
+    assert targets.ollama_endpoint_fact("http://127.0.0.1:11434/", models)["models"] == [
+        "llama3.1:latest", "qwen2.5:0.5b", "hf.co/org/m:latest"]
     with pytest.raises(ValueError, match="must start with http:// or https://, got '127.0.0.1:11434'"):
         targets.ollama_endpoint_fact("127.0.0.1:11434")
 
