@@ -208,11 +208,8 @@ def main():
         supports_check_mode=True,
     )
     endpoints = module.params["endpoints"]
-    for ep in endpoints:
-        try:
-            client.split_url(ep["url"])
-        except client.BenchError as exc:
-            module.fail_json(msg="%s: %s" % (ep["name"], exc))
+    if client.bad_url(endpoints):
+        module.fail_json(msg=client.bad_url(endpoints))
     run_benchmark(module, endpoints)
 
 

@@ -223,7 +223,7 @@ results:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.onprem.llm.plugins.module_utils.bench.client import BenchError, split_url
+from ansible_collections.onprem.llm.plugins.module_utils.bench.client import bad_url
 from ansible_collections.onprem.llm.plugins.module_utils.bench.endpoints import ENDPOINT_ARGSPEC
 from ansible_collections.onprem.llm.plugins.module_utils.evaluate import client as evaluate
 from ansible_collections.onprem.llm.plugins.module_utils.evaluate import taskfile
@@ -320,11 +320,8 @@ def main():
         module.exit_json(changed=False, files=files)
     if not p["endpoints"]:
         module.fail_json(msg="mode=evaluate needs at least one endpoint", files=files)
-    for ep in p["endpoints"]:
-        try:
-            split_url(ep["url"])
-        except BenchError as exc:
-            module.fail_json(msg="%s: %s" % (ep["name"], exc))
+    if bad_url(p["endpoints"]):
+        module.fail_json(msg=bad_url(p["endpoints"]))
     results = []
     for ep in p["endpoints"]:
         try:

@@ -93,11 +93,8 @@ def main():
         supports_check_mode=True,
     )
     endpoints = module.params["endpoints"]
-    for ep in endpoints:
-        try:
-            client.split_url(ep["url"])
-        except client.BenchError as exc:
-            module.fail_json(msg="%s: %s" % (ep["name"], exc))
+    if client.bad_url(endpoints):
+        module.fail_json(msg=client.bad_url(endpoints))
     results = [{"endpoint": public_view(ep),
                 "checks": smoke.check_endpoint(ep, module.params["max_tokens"], module.params["timeout"])}
                for ep in endpoints]

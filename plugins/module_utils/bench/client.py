@@ -52,6 +52,16 @@ def split_url(url):
     return parts.scheme, parts.hostname, port, base
 
 
+def bad_url(endpoints):
+    """``"<name>: <why>"`` for the first endpoint whose url :func:`split_url` refuses, else ""."""
+    for ep in endpoints or []:
+        try:
+            split_url(ep["url"])
+        except BenchError as exc:
+            return "%s: %s" % (ep["name"], exc)
+    return ""
+
+
 class _TLSConnection(http.client.HTTPSConnection):
     """HTTPS to an address, checking the certificate against ``tls_name`` (SNI and hostname)."""
 

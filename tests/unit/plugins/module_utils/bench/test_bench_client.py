@@ -74,6 +74,14 @@ def test_bad_urls(url):
         client.split_url(url)
 
 
+def test_bad_url_names_the_first_endpoint_refused():
+    good = {"name": "a", "url": "http://127.0.0.1:8000"}
+    assert client.bad_url([good, dict(good, name="b", url="https://gw:8443/v1")]) == ""
+    assert client.bad_url([]) == ""
+    message = client.bad_url([good, {"name": "b", "url": "ftp://h"}, {"name": "c", "url": "h:80"}])
+    assert message == "b: endpoint url must be http(s)://host[:port][/path], got 'ftp://h'"
+
+
 def test_make_prompt_is_deterministic():
     assert client.make_prompt(20, seed=3) == client.make_prompt(20, seed=3)
     assert len(client.make_prompt(20).split()) == 20
