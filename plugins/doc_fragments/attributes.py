@@ -22,3 +22,16 @@ attributes:
     description: Pure decision logic; runs wherever Python 3.9+ runs.
     platforms: posix
 '''
+
+    # Clients of OpenAI-compatible endpoints (llm_smoke, llm_benchmark, llm_evaluate): each module
+    # says itself what it does in check mode.
+    ENDPOINT_CLIENT = r'''
+attributes:
+  diff_mode:
+    support: none
+    description: Nothing on the node changes.
+  platform:
+    support: full
+    platforms: posix
+    description: Needs only the Python standard library on the node.
+'''

@@ -24,6 +24,7 @@ description:
 author:
   - onprem.llm contributors (@onprem-llm)
 extends_documentation_fragment:
+  - onprem.llm.attributes.ENDPOINT_CLIENT
   - onprem.llm.llm_endpoints
 options:
   concurrency:
@@ -73,13 +74,6 @@ attributes:
     support: partial
     description: Nothing on the node changes.
     details: In check mode it returns the planned levels without sending load.
-  diff_mode:
-    support: none
-    description: Nothing on the node changes.
-  platform:
-    support: full
-    platforms: posix
-    description: Needs only the Python standard library on the node.
 notes:
   - Keep the client off the measured server's cores where you can; the benchmark playbook compares
     its figures with C(vllm bench serve) on the same server and reports the ratio.

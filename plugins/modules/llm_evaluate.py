@@ -26,6 +26,8 @@ description:
     file and the line number; the evaluation playbook runs it on the controller before anything.
 author:
   - onprem.llm contributors (@onprem-llm)
+extends_documentation_fragment:
+  - onprem.llm.attributes.ENDPOINT_CLIENT
 options:
   mode:
     description: V(evaluate) scores the endpoints, V(check) only checks the files.
@@ -152,13 +154,6 @@ attributes:
   check_mode:
     support: full
     description: Nothing on the node changes; in check mode O(mode=evaluate) checks the files and returns the plan.
-  diff_mode:
-    support: none
-    description: Nothing on the node changes.
-  platform:
-    support: full
-    platforms: posix
-    description: Needs only the Python standard library on the node.
 seealso:
   - module: onprem.llm.llm_benchmark
   - module: onprem.llm.llm_evaluate_report

@@ -20,6 +20,7 @@ description:
 author:
   - onprem.llm contributors (@onprem-llm)
 extends_documentation_fragment:
+  - onprem.llm.attributes.ENDPOINT_CLIENT
   - onprem.llm.llm_endpoints
 options:
   max_tokens:
@@ -34,13 +35,6 @@ attributes:
   check_mode:
     support: full
     description: It only reads (a completion changes nothing on the server), so check mode runs the checks too.
-  diff_mode:
-    support: none
-    description: Nothing on the node changes.
-  platform:
-    support: full
-    platforms: posix
-    description: Needs only the Python standard library on the node.
 """
 
 EXAMPLES = r"""
