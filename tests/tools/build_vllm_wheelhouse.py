@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Generate the hash-pinned vLLM requirement locks shipped in roles/vllm/files/locks/, and build
+"""Generate the hash-pinned vLLM requirement locks shipped in data/vllm-locks/, and build
 offline wheelhouses from them.
 
   lock       resolve PACKAGE==VERSION (+ its torch pin) for one Python / platform, download every
@@ -325,7 +325,7 @@ def main(argv=None):
                       help="package index for --metadata-only (a PyPI mirror)")
     lock.add_argument("--extra-index-url", action="append", default=[],
                       help="more indexes for --metadata-only (e.g. a PyTorch per-build index)")
-    lock.add_argument("--out-dir", default=str(Path(__file__).resolve().parents[2] / "roles/vllm/files/locks"))
+    lock.add_argument("--out-dir", default=str(Path(__file__).resolve().parents[2] / "data/vllm-locks"))
     lock.add_argument("--wheelhouse", help="also keep the downloaded wheels as a wheelhouse under this dir")
     lock.set_defaults(func=cmd_lock)
     house = sub.add_parser("wheelhouse", help="download the wheels of a lock (cached by lock hash)")

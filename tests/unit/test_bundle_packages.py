@@ -33,6 +33,10 @@ def _installed_literally():
             continue
         for task in _tasks(yaml.safe_load(path.read_text())):
             apt = task.get("ansible.builtin.apt")
+            include = task.get("ansible.builtin.include_role") or {}
+            if include.get("name") == "onprem.llm._common" and include.get("tasks_from") == "packages.yml":
+                # The shared install idiom: its package list comes in the include's vars.
+                apt = {"name": (task.get("vars") or {}).get("_common_packages", [])}
             if not isinstance(apt, dict) or apt.get("state", "present") == "absent" or "name" not in apt:
                 continue
             names = apt["name"] if isinstance(apt["name"], list) else [apt["name"]]
@@ -43,23 +47,24 @@ def _installed_literally():
 
 
 def _debian_package_lists():
-    """{package: 'role/vars/Debian.yml'} of the package lists the roles template into their apt tasks."""
+    """{package: 'role/vars/<file>'} of the package lists the roles template into their install tasks
+    (what every OS shares in vars/main.yml, what differs on Debian and Ubuntu in vars/Debian.yml)."""
     found = {}
-    for path in sorted(ROOT.glob("roles/*/vars/Debian.yml")):
+    for path in sorted(ROOT.glob("roles/*/vars/Debian.yml")) + sorted(ROOT.glob("roles/*/vars/main.yml")):
         role = path.parts[-3]
         if role in PLANNED:
             continue
         for name, value in (yaml.safe_load(path.read_text()) or {}).items():
             if name.endswith("_packages") and isinstance(value, list):
                 for package in value:
-                    found[str(package)] = "%s/vars/Debian.yml %s" % (role, name)
+                    found[str(package)] = "%s/vars/%s %s" % (role, path.name, name)
     return found
 
 
 def test_the_bundle_carries_every_package_a_role_installs():
     carried = set(yaml.safe_load((ROOT / "roles" / "bundle" / "defaults" / "main.yml").read_text())["bundle_apt_packages"])
     installed = dict(_installed_literally(), **_debian_package_lists())
-    assert {"prometheus", "mtail", "zstd", "libnginx-mod-http-js", "libnuma1"} <= set(installed)
+    assert {"prometheus", "mtail", "zstd", "libnginx-mod-http-js", "libnuma1", "nginx", "g++"} <= set(installed)
     missing = {package: where for package, where in installed.items() if package not in carried}
     assert missing == {}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-LOCKS = Path(__file__).resolve().parents[3] / "roles" / "vllm" / "files" / "locks"
+LOCKS = Path(__file__).resolve().parents[3] / "data" / "vllm-locks"
 
 testinfra_hosts = ["bookworm-a100x8"]
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Wheels of hash-pinned locks (roles/vllm/files/locks/*.txt) for an offline wheel directory.
+"""Wheels of hash-pinned locks (data/vllm-locks/*.txt) for an offline wheel directory.
 
 A lock line is ``name==version --hash=sha256:<hex>``; the lock's file name
 ``<package>-<version>-<variant>-cp<XY>-<platform>.txt`` names the interpreter and platform pip

@@ -125,10 +125,13 @@ def role_specs_from_documents(documents):
     """role name -> options, from role name -> parsed meta/argument_specs.yml documents.
 
     Options of every entry point count (a role's ``drain`` entry point reads inventory variables
-    too); where two entry points declare one option, ``main`` wins.
+    too); where two entry points declare one option, ``main`` wins. A private role (``_common``) has
+    no inventory settings: its options are what the other roles pass it.
     """
     out = {}
     for role, document in (documents or {}).items():
+        if role.startswith("_"):
+            continue
         entries = (document or {}).get("argument_specs") or {}
         options = {}
         for entry_name in sorted(entries, key=lambda n: (n == "main", n)):

@@ -283,7 +283,7 @@ def render_markdown():
         "",
         "<!-- Generated from plugins/module_utils/vllm/compat_table.py and support_matrix.py; do not edit by hand. -->",
         "<!-- Regenerate: .venv/bin/python -m ansible_collections.onprem.llm.plugins.module_utils"
-        ".vllm.support_matrix roles/vllm/files/locks > docs/vllm-compatibility.md (with collections/ on PYTHONPATH) -->",
+        ".vllm.support_matrix data/vllm-locks > docs/vllm-compatibility.md (with collections/ on PYTHONPATH) -->",
         "",
         "`onprem.llm.vllm_resolve` picks a vLLM build from this table. `auto` takes the newest line",
         "whose build runs on the detected driver and every detected GPU; a pinned version is looked",

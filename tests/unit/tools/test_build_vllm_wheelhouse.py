@@ -10,7 +10,7 @@ spec = importlib.util.spec_from_file_location("build_vllm_wheelhouse", SCRIPT)
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
-LOCKS = Path(__file__).resolve().parents[3] / "roles" / "vllm" / "files" / "locks"
+LOCKS = Path(__file__).resolve().parents[3] / "data" / "vllm-locks"
 
 
 def test_platform_tags_widen_to_older_glibc():

@@ -39,6 +39,13 @@ def test_main_wins_over_other_entry_points_and_every_entry_point_counts():
     assert "vllm_drain_timeout" in specs["vllm"]
 
 
+def test_a_private_role_has_no_inventory_settings():
+    documents = dict(SPECS, _common={"argument_specs": {"packages": {"options": {"_common_packages": {
+        "type": "list", "elements": "str", "required": True}}}}})
+    specs = cat.role_specs_from_documents(documents)
+    assert "_common" not in specs and sorted(specs) == sorted(cat.role_specs_from_documents(SPECS))
+
+
 def test_the_catalogue_knows_role_options_collection_variables_facts_and_patterns():
     catalogue = cat.build_catalogue(cat.role_specs_from_documents(SPECS), DATA)
     assert catalogue.role_of("vllm_port") == "vllm" and catalogue.role_of("onprem_offline") is None

