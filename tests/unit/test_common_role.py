@@ -1,0 +1,106 @@
+"""onprem.llm._common's entry points, run by ansible-playbook on this machine as a role includes them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ROLE_TASKS = """
+- name: Load the OS-specific values
+  ansible.builtin.include_role:
+    name: onprem.llm._common
+    tasks_from: os_vars.yml
+
+- name: Install what is there already
+  ansible.builtin.include_role:
+    name: onprem.llm._common
+    tasks_from: packages.yml
+  vars:
+    _common_packages: "{{ __probe_packages }}"
+
+- name: Keep what the role saw
+  ansible.builtin.set_fact:
+    seen: "{{ {'a': __probe_a, 'b': __probe_b, 'c': __probe_c,
+               'installed': _common_packages_result is changed} }}"
+"""
+
+PLAYBOOK = """
+- hosts: localhost
+  gather_facts: true
+  gather_subset: [min]
+  vars:
+    vars_dir: "{{ role_dir }}/vars"
+  tasks:
+    - name: Per-OS files named after this host, least specific first
+      ansible.builtin.set_fact:
+        names: "{{ ansible_facts | onprem.llm.os_vars_files }}"
+
+    - name: The OS family's file overrides b and c, the most specific one c
+      ansible.builtin.copy:
+        dest: "{{ vars_dir }}/{{ item.0 }}"
+        content: "{{ item.1 | to_nice_yaml }}"
+        mode: "0644"
+      loop: "{{ [names | first, names | last] | zip([{'__probe_b': 'family', '__probe_c': 'family'},
+                                                      {'__probe_c': 'specific'}]) | list }}"
+
+    - name: Run the probe role
+      ansible.builtin.include_role:
+        name: probe
+
+    - name: Report
+      ansible.builtin.debug:
+        msg: "{{ {'seen': seen, 'names': names} | to_json }}"
+"""
+
+
+def _run(tmp_path, playbook, extra_vars=None):
+    role = tmp_path / "roles" / "probe"
+    (role / "tasks").mkdir(parents=True, exist_ok=True)
+    (role / "vars").mkdir(exist_ok=True)
+    (role / "tasks" / "main.yml").write_text(ROLE_TASKS)
+    (role / "vars" / "main.yml").write_text("__probe_a: main\n__probe_b: main\n__probe_c: main\n"
+                                           "__probe_packages: [bash, coreutils]\n")
+    (tmp_path / "play.yml").write_text(playbook)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(tmp_path / "roles"),
+               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json")
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "play.yml"),
+            "-e", json.dumps(dict({"role_dir": str(role)}, **(extra_vars or {})))]
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _task(run, name):
+    """Results of the tasks called name (a role's tasks are named '<role> : <name>')."""
+    return [t["hosts"]["localhost"] for play in run["plays"] for t in play["tasks"]
+            if t["task"]["name"].split(" : ", 1)[-1] == name]
+
+
+def test_os_vars_loads_the_files_that_exist_the_most_specific_last(tmp_path):
+    rc, run = _run(tmp_path, PLAYBOOK)
+    assert rc == 0, run["stats"]
+    report = json.loads(_task(run, "Report")[0]["msg"])
+    assert report["seen"] == {"a": "main", "b": "family", "c": "specific", "installed": False}
+    loaded = _task(run, "OS vars | load what differs on this OS")[0]["results"]
+    assert [r["item"].rsplit("/", 1)[1] for r in loaded] == [report["names"][0], report["names"][-1]]
+
+
+def test_packages_that_are_all_there_change_nothing_and_refresh_no_index(tmp_path):
+    rc, run = _run(tmp_path, PLAYBOOK)
+    assert rc == 0, run["stats"]
+    (facts,) = _task(run, "Packages | what is installed")
+    assert {"bash", "coreutils"} <= set(facts["ansible_facts"]["packages"])
+    # Skipped as a whole: no package manager call, so no index refresh either.
+    (install,) = _task(run, "Packages | install what is missing")
+    assert install.get("skipped") is True and install.get("changed") is False
+
+
+def test_running_the_private_role_itself_fails_naming_the_entry_points(tmp_path):
+    rc, run = _run(tmp_path, "- hosts: localhost\n  gather_facts: false\n  roles: [onprem.llm._common]\n")
+    assert rc == 2
+    (refusal,) = _task(run, "Refuse to run the private role on its own")
+    assert "include one of its entry points" in refusal["msg"] and "os_vars.yml" in refusal["msg"]
