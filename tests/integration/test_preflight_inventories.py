@@ -54,11 +54,9 @@ BASE = {
         "ansible_python_interpreter": "/usr/bin/python3",
     },
     "group_vars/all/gpu.yml": {
-        "gpu_preflight_sysfs_path": DOUBLE + "/sys",
-        "gpu_preflight_procfs_path": DOUBLE + "/proc",
+        "onprem_gpu_sysfs_path": DOUBLE + "/sys",
+        "onprem_gpu_procfs_path": DOUBLE + "/proc",
         "gpu_preflight_show_summary": False,
-        "nvidia_driver_sysfs_path": DOUBLE + "/sys",
-        "nvidia_driver_procfs_path": DOUBLE + "/proc",
         "onprem_gpu_serial": 1,
     },
     # Encrypted with VAULT_PASSWORD when written.

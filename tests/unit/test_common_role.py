@@ -104,3 +104,36 @@ def test_running_the_private_role_itself_fails_naming_the_entry_points(tmp_path)
     assert rc == 2
     (refusal,) = _task(run, "Refuse to run the private role on its own")
     assert "include one of its entry points" in refusal["msg"] and "os_vars.yml" in refusal["msg"]
+
+
+GPU_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: First detection
+      ansible.builtin.include_role:
+        name: onprem.llm._common
+        tasks_from: gpu_facts.yml
+
+    - name: Again, facts known
+      ansible.builtin.include_role:
+        name: onprem.llm._common
+        tasks_from: gpu_facts.yml
+
+    - name: Again, asked to refresh
+      ansible.builtin.include_role:
+        name: onprem.llm._common
+        tasks_from: gpu_facts.yml
+      vars:
+        _common_gpu_refresh: true
+"""
+
+
+def test_gpu_facts_detects_once_unless_asked_to_refresh(tmp_path):
+    rc, run = _run(tmp_path, GPU_PLAYBOOK, extra_vars={"onprem_gpu_sysfs_path": "/sys", "onprem_gpu_procfs_path": "/proc"})
+    assert rc == 0, run["stats"]
+    first, known, refreshed = _task(run, "GPU facts | detect NVIDIA GPUs")
+    assert "onprem_gpu" in first["ansible_facts"] and not first.get("skipped")
+    assert known.get("skipped") is True
+    assert "onprem_gpu" in refreshed["ansible_facts"] and not refreshed.get("skipped")
+    assert first["invocation"]["module_args"]["sysfs_path"] == "/sys"

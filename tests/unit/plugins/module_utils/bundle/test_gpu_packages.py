@@ -139,7 +139,7 @@ def test_node_inputs_take_own_variables_over_defaults_and_the_platform_in_order(
         "c": {"bundle_gpu_platform": TRIXIE, "ansible_facts": {"distribution": "Ubuntu"}},
     }
     items = gp.node_inputs(["a", "b", "c"], hostvars, {"cuda_profile": "toolkit", "nvidia_driver_branch": "auto",
-                                                       "nvidia_driver_sysfs_path": "/sys"}, BOOKWORM)
+                                                       "nvidia_driver_verify": True}, BOOKWORM)
     a, b, c = items
     assert a["variables"] == {"cuda_profile": "runtime", "nvidia_driver_branch": "auto"}
     assert a["platform"] == BOOKWORM and a["gpu"] == {}
