@@ -63,8 +63,8 @@ def _run(tmp_path, playbook, extra_vars=None):
     (role / "tasks").mkdir(parents=True, exist_ok=True)
     (role / "vars").mkdir(exist_ok=True)
     (role / "tasks" / "main.yml").write_text(ROLE_TASKS)
-    (role / "vars" / "main.yml").write_text("__probe_a: main\n__probe_b: main\n__probe_c: main\n"
-                                           "__probe_packages: [bash, coreutils]\n")
+    (role / "vars" / "main.yml").write_text(
+        "__probe_a: main\n__probe_b: main\n__probe_c: main\n__probe_packages: [bash, coreutils]\n")
     (tmp_path / "play.yml").write_text(playbook)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(tmp_path / "roles"),
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json")
@@ -130,7 +130,8 @@ GPU_PLAYBOOK = """
 
 
 def test_gpu_facts_detects_once_unless_asked_to_refresh(tmp_path):
-    rc, run = _run(tmp_path, GPU_PLAYBOOK, extra_vars={"onprem_gpu_sysfs_path": "/sys", "onprem_gpu_procfs_path": "/proc"})
+    rc, run = _run(tmp_path, GPU_PLAYBOOK,
+                   extra_vars={"onprem_gpu_sysfs_path": "/sys", "onprem_gpu_procfs_path": "/proc"})
     assert rc == 0, run["stats"]
     first, known, refreshed = _task(run, "GPU facts | detect NVIDIA GPUs")
     assert "onprem_gpu" in first["ansible_facts"] and not first.get("skipped")
