@@ -25,6 +25,9 @@ export MOLECULE_PODMAN_EXECUTABLE ?= $(CURDIR)/tests/molecule/podman-nsenter/pod
 # `make molecule SCENARIO=gpu_preflight` runs one scenario; default: all of them.
 SCENARIO ?=
 LAB := -i inventories/lab
+# The lab's GPU nodes are containers with GPU doubles: nothing reboots, so the GPU stage takes them all
+# at once. A batch size is a play keyword, which Ansible reads from the command line, never the inventory.
+LAB_SITE := -e onprem_gpu_serial=100%
 # Host packages `make test` needs (Debian 12); installed only when missing.
 HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates pci.ids \
   dpkg-dev gnupg openssl debian-archive-keyring
@@ -113,7 +116,7 @@ preflight-test: venv images  ## bad-inventory matrix through site.yml against po
 
 lab: venv lab-images  ## create the podman lab, run site.yml on it, say how to reach it
 	ansible-playbook $(LAB) tests/lab/create.yml tests/lab/vllm_assets.yml
-	ansible-playbook $(LAB) site.yml
+	ansible-playbook $(LAB) $(LAB_SITE) site.yml
 	@echo; echo "Lab nodes (podman containers on this machine):"
 	@podman ps --filter label=onprem-llm-lab=true \
 	  --format '  {{.Names}}\tprofile={{index .Labels "onprem-llm-lab-profile"}}\t{{.Image}}\t{{.Status}}'
@@ -126,7 +129,7 @@ lab: venv lab-images  ## create the podman lab, run site.yml on it, say how to r
 	@echo "  Ollama: not in the lab (its release cannot be downloaded here); molecule/ollama tests the role."
 	@echo "  shell:   podman exec -it lab-gpu1 bash"
 	@echo "  ansible: $(BIN)/ansible $(LAB) all -m ansible.builtin.ping"
-	@echo "  re-run:  $(BIN)/ansible-playbook $(LAB) site.yml     remove: make lab-destroy"
+	@echo "  re-run:  $(BIN)/ansible-playbook $(LAB) $(LAB_SITE) site.yml     remove: make lab-destroy"
 
 lab-destroy: venv  ## remove the lab containers and network (images stay cached)
 	ansible-playbook $(LAB) tests/lab/destroy.yml

@@ -24,6 +24,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.onprem.llm.plugins.module_utils.preflight.catalogue import (
     CatalogueError,
     build_catalogue,
+    collection_specs_from_documents,
     role_specs_from_documents,
 )
 from ansible_collections.onprem.llm.plugins.module_utils.preflight.inventory import (
@@ -56,7 +57,7 @@ def load_catalogue(root=ROOT):
             documents[spec_file.parent.parent.name] = yaml.load(stream, Loader=SAFE_LOADER) or {}
     with (root / "data" / "inventory_variables.yml").open(encoding="utf-8") as stream:
         data = yaml.load(stream, Loader=SAFE_LOADER) or {}
-    return build_catalogue(role_specs_from_documents(documents), data)
+    return build_catalogue(role_specs_from_documents(documents), data, collection_specs_from_documents(documents))
 
 
 def _short(exc):
@@ -139,7 +140,12 @@ class ActionModule(ActionBase):
             if catalogue.owns(name):
                 values[name] = resolve(templar, raw[name], name, issues)
         groups = list(raw.get("group_names") or [])
-        return host_problems(host, values, groups, catalogue, issues)
+        return host_problems(host, values, groups, catalogue, issues, self._command_line())
+
+    def _command_line(self):
+        """Names given with -e: the variable manager knows them apart from the inventory's."""
+        manager = self._task.get_variable_manager()
+        return frozenset(manager.extra_vars) if manager is not None else frozenset()
 
     def _values(self, catalogue, args, task_vars):
         """A role's own guard: the value rules for the variables of ``roles`` as the role sees them

@@ -14,7 +14,8 @@ description:
   - Returns, for each role named, a mapping of its public options to their defaults (the options its
     C(meta/argument_specs.yml) declares (entry point C(main) unless O(entry_point) says otherwise),
     with the values of its C(defaults/main.yml), rendered with the variables of the task that asks, as
-    the role's defaults would be). Options the defaults file does not set are left out.
+    the role's defaults would be, over the collection-wide C(onprem_*) defaults of C(onprem.llm._common),
+    which every role depends on). Options the defaults file does not set are left out.
   - Only roles of the onprem.llm collection, read from the collection this plugin belongs to.
   - The egress check and the bundle plan other roles' downloads from the inventory over these
     defaults, so no role reads another role's files.
@@ -66,6 +67,7 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         entry_point = self.get_option("entry_point")
+        templar = self._templar_with_collection_defaults(variables)
         out = []
         for role in terms:
             role = str(role)
@@ -83,5 +85,16 @@ class LookupModule(LookupBase):
                 raise AnsibleLookupError("role_defaults: %s" % exc)
             # Rendered here, with the variables of the task that asks, as the role's defaults would be
             # (ollama_download_base_url follows onprem_offline): a lookup's result is not templated again.
-            out.append(self._templar.template(public))
+            out.append(templar.template(public))
         return out
+
+    def _templar_with_collection_defaults(self, variables):
+        """The asking task's variables over the collection-wide onprem_* defaults, which every role
+        has through its dependency on onprem.llm._common (a play on localhost may not)."""
+        try:
+            common = self._load(os.path.join(_ROLES, "_common", "defaults", "main.yml")) or {}
+        except OSError as exc:
+            raise AnsibleLookupError("role_defaults: %s: %s" % (exc.strerror, exc.filename))
+        env = dict(common)
+        env.update(variables or {})
+        return self._templar.copy_with_new_env(available_variables=env)

@@ -57,7 +57,6 @@ BASE = {
         "onprem_gpu_sysfs_path": DOUBLE + "/sys",
         "onprem_gpu_procfs_path": DOUBLE + "/proc",
         "gpu_preflight_show_summary": False,
-        "onprem_gpu_serial": 1,
     },
     # Encrypted with VAULT_PASSWORD when written.
     "group_vars/all/vault.yml": {
@@ -166,6 +165,9 @@ CASES = [
      [GPU, "ollama_hots", "did you mean ollama_host?"]),
     ("unknown-var-onprem", _set(_gpu, "onprem_vllm_serail", 1),
      ["onprem_vllm_serail", "did you mean onprem_vllm_serial?"]),
+    # A batch size in the inventory would be ignored (play keywords never see it): refused, naming -e.
+    ("play-keyword-in-inventory", _set(_gpu, "onprem_vllm_serial", 1),
+     [GPU, "onprem_vllm_serial is a play keyword", "-e onprem_vllm_serial=1"]),
     ("unknown-var-gateway", _gateway("gateway_prot", 9443), [CPU, "gateway_prot", "did you mean gateway_port?"]),
     ("string-bool-yes", _set(_cpu, "vllm_allow_cpu", "yes"), [CPU, "vllm_allow_cpu", "string boolean"]),
     ("string-bool-true", _set(_gpu, "gpu_preflight_require_driver", "true"),

@@ -4,7 +4,8 @@ For each ``roles/<role>/``: the options of ``meta/argument_specs.yml`` (entry po
 exactly the keys of ``defaults/main.yml`` (so no variable is read but undocumented, nor documented
 but never read), every option - suboptions included - has a description and a type (lists also an
 element type), names carry the role prefix, and a default stated in the spec equals the one in
-``defaults/main.yml``.
+``defaults/main.yml``. The private role ``_common`` declares the collection-wide ``onprem_*``
+variables that way, which every role shares through its dependency on it.
 """
 
 from pathlib import Path
@@ -48,7 +49,8 @@ def role_problems(role_dir):
 
     problems = [f"{role}: {n} is in defaults/main.yml but not in argument_specs" for n in sorted(set(defaults) - set(options))]
     problems += [f"{role}: {n} is in argument_specs but not in defaults/main.yml" for n in sorted(set(options) - set(defaults))]
-    problems += [f"{role}: {n} lacks the role prefix {role}_" for n in sorted(options) if not n.startswith(f"{role}_")]
+    prefix = "onprem_" if role.startswith("_") else f"{role}_"
+    problems += [f"{role}: {n} lacks the role prefix {prefix}" for n in sorted(options) if not n.startswith(prefix)]
     problems += _option_problems(options, f"{role}: ")
     for name in sorted(set(options) & set(defaults)):
         spec = options[name] or {}
@@ -112,3 +114,13 @@ def test_checker_reports_drift_and_gaps(tmp_path):
 def test_checker_requires_argument_specs(tmp_path):
     (tmp_path / "bare" / "tasks").mkdir(parents=True)
     assert role_problems(tmp_path / "bare") == ["bare: no meta/argument_specs.yml"]
+
+
+def test_every_public_role_depends_on_the_collection_variables():
+    """Its defaults are then every role's: no role reads an onprem_* setting with a default of its own."""
+    for role_dir in ROLES:
+        if role_dir.name.startswith("_"):
+            continue
+        dependencies = _load(role_dir / "meta" / "main.yml").get("dependencies") or []
+        names = [d.get("role") if isinstance(d, dict) else d for d in dependencies]
+        assert names == ["onprem.llm._common"], f"{role_dir.name}: dependencies {names}"

@@ -99,11 +99,70 @@ def test_packages_that_are_all_there_change_nothing_and_refresh_no_index(tmp_pat
     assert install.get("skipped") is True and install.get("changed") is False
 
 
-def test_running_the_private_role_itself_fails_naming_the_entry_points(tmp_path):
+def test_main_checks_the_collection_settings_and_changes_nothing(tmp_path):
     rc, run = _run(tmp_path, "- hosts: localhost\n  gather_facts: false\n  roles: [onprem.llm._common]\n")
+    assert rc == 0, run["stats"]
+    assert run["stats"]["localhost"]["changed"] == 0 and run["stats"]["localhost"]["failures"] == 0
+
+
+def test_main_stops_a_wrong_type_naming_the_variable(tmp_path):
+    rc, run = _run(tmp_path, "- hosts: localhost\n  gather_facts: false\n  roles: [onprem.llm._common]\n",
+                   extra_vars={"onprem_offline": "maybe"})
     assert rc == 2
-    (refusal,) = _task(run, "Refuse to run the private role on its own")
-    assert "include one of its entry points" in refusal["msg"] and "os_vars.yml" in refusal["msg"]
+    (check,) = [t["hosts"]["localhost"] for play in run["plays"] for t in play["tasks"]
+                if t["hosts"]["localhost"].get("failed")]
+    assert "onprem_offline" in check["msg"] and "bool" in check["msg"]
+
+
+DEPENDENT_ROLE = """
+- name: Keep the collection settings the role sees
+  ansible.builtin.set_fact:
+    seen: "{{ {'bundle_dir': onprem_bundle_dir, 'offline': onprem_offline, 'sysfs': onprem_gpu_sysfs_path} }}"
+"""
+
+
+def test_a_role_that_depends_on_it_reads_its_defaults(tmp_path):
+    role = tmp_path / "roles" / "dependent"
+    (role / "tasks").mkdir(parents=True)
+    (role / "meta").mkdir()
+    (role / "tasks" / "main.yml").write_text(DEPENDENT_ROLE)
+    (role / "meta" / "main.yml").write_text("dependencies:\n  - role: onprem.llm._common\n")
+    playbook = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                "    - {name: Run it, ansible.builtin.include_role: {name: dependent}}\n"
+                "    - {name: Report, ansible.builtin.debug: {var: seen}}\n")
+    rc, run = _run(tmp_path, playbook, extra_vars={"onprem_offline": True})
+    assert rc == 0, run["stats"]
+    assert _task(run, "Report")[0]["seen"] == {"bundle_dir": "/srv/onprem-bundle", "offline": True, "sysfs": "/sys"}
+
+
+BATCH_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  serial: "{{ onprem_gpu_serial }}"
+  roles: [onprem.llm._common]
+"""
+
+
+def _batches(tmp_path, inventory_vars="", extra_vars=None):
+    """How many batches Ansible makes of three hosts, the way playbooks/stages/gpu.yml sets serial."""
+    (tmp_path / "hosts.ini").write_text(
+        "[gpu_nodes]\nn1\nn2\nn3\n[gpu_nodes:vars]\nansible_connection=local\n"
+        "ansible_python_interpreter=%s\n%s" % (sys.executable, inventory_vars))
+    (tmp_path / "play.yml").write_text(BATCH_PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json")
+    argv = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(tmp_path / "hosts.ini"),
+            str(tmp_path / "play.yml")] + (["-e", json.dumps(extra_vars)] if extra_vars else [])
+    proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return len(json.loads(proc.stdout)["plays"])
+
+
+def test_batch_sizes_default_from_the_role_and_come_only_from_the_command_line(tmp_path):
+    assert _batches(tmp_path) == 3                                             # onprem_gpu_serial: 1
+    assert _batches(tmp_path, extra_vars={"onprem_gpu_serial": "100%"}) == 1
+    # Why the preflight refuses a batch size in the inventory: Ansible never reads it there.
+    assert _batches(tmp_path, inventory_vars="onprem_gpu_serial=100%\n") == 3
 
 
 GPU_PLAYBOOK = """
@@ -130,11 +189,12 @@ GPU_PLAYBOOK = """
 
 
 def test_gpu_facts_detects_once_unless_asked_to_refresh(tmp_path):
-    rc, run = _run(tmp_path, GPU_PLAYBOOK,
-                   extra_vars={"onprem_gpu_sysfs_path": "/sys", "onprem_gpu_procfs_path": "/proc"})
+    rc, run = _run(tmp_path, GPU_PLAYBOOK)
     assert rc == 0, run["stats"]
     first, known, refreshed = _task(run, "GPU facts | detect NVIDIA GPUs")
     assert "onprem_gpu" in first["ansible_facts"] and not first.get("skipped")
     assert known.get("skipped") is True
     assert "onprem_gpu" in refreshed["ansible_facts"] and not refreshed.get("skipped")
+    # The collection's default paths (roles/_common/defaults/main.yml).
     assert first["invocation"]["module_args"]["sysfs_path"] == "/sys"
+    assert first["invocation"]["module_args"]["procfs_path"] == "/proc"

@@ -42,8 +42,6 @@ def _variables():
     for spec in ROOT.glob("roles/*/meta/argument_specs.yml"):
         for entry in (yaml.safe_load(spec.read_text()) or {}).get("argument_specs", {}).values():
             names.update((entry or {}).get("options", {}))
-    catalogue = yaml.safe_load((ROOT / "data" / "inventory_variables.yml").read_text())
-    names.update(catalogue.get("variables", {}))
     return names
 
 

@@ -1,7 +1,8 @@
 """inventories/example stays honest: it parses (vault included) and sets only variables that exist.
 
 Every variable the example sets - and every one its comments show as ``# <name>: <default>`` - must
-be declared by a role's ``meta/argument_specs.yml`` or by ``data/inventory_variables.yml``;
+be declared by a role's ``meta/argument_specs.yml`` (the collection-wide ``onprem_*`` ones by the main
+entry point of ``roles/_common``) or be a plumbing pattern of ``data/inventory_variables.yml``;
 entries of list/dict options (``vllm_instances``, ``model_weights_models`` ...) may only use that
 option's suboptions; every ``vault_*`` the example references is defined and decrypts with the
 documented example password.
@@ -47,10 +48,8 @@ def role_options():
     return out
 
 
-def catalogue():
-    path = ROOT / "data" / "inventory_variables.yml"
-    data = load(path) if path.exists() else {}
-    return data.get("variables") or {}, data.get("patterns") or []
+def patterns():
+    return load(ROOT / "data" / "inventory_variables.yml").get("patterns") or []
 
 
 def var_files():
@@ -77,10 +76,10 @@ def set_variables():
     return out
 
 
-def known(name, options, variables, patterns):
+def known(name, options, plumbing):
     import fnmatch
-    return (name in options or name in variables or name in CONNECTION_VARS or name.startswith("vault_")
-            or any(fnmatch.fnmatch(name, pat) for pat in patterns))
+    return (name in options or name in CONNECTION_VARS or name.startswith("vault_")
+            or any(fnmatch.fnmatch(name, pat) for pat in plumbing))
 
 
 def test_inventory_parses_with_the_example_vault_password():
@@ -98,10 +97,9 @@ def test_inventory_parses_with_the_example_vault_password():
 
 
 def test_every_set_variable_is_declared():
-    options = role_options()
-    variables, patterns = catalogue()
+    options, plumbing = role_options(), patterns()
     unknown = ["%s: %s" % (where, name) for where, name, _value in set_variables()
-               if not known(name, options, variables, patterns)]
+               if not known(name, options, plumbing)]
     assert unknown == []
 
 
@@ -134,8 +132,7 @@ COMMENTED = re.compile(r"^# ([a-z][a-z0-9_]*): ")
 
 
 def test_commented_defaults_name_declared_variables():
-    options = role_options()
-    variables, patterns = catalogue()
+    options, plumbing = role_options(), patterns()
     prefixes = tuple(sorted({name.split("_")[0] + "_" for name in options} | {"onprem_"}))
     shown = []
     for path in var_files():
@@ -144,7 +141,7 @@ def test_commented_defaults_name_declared_variables():
             if match and match.group(1).startswith(prefixes):
                 shown.append((path.relative_to(EXAMPLE), match.group(1)))
     assert len(shown) > 100, "the example documents the roles' settings as commented defaults"
-    unknown = ["%s: %s" % item for item in shown if not known(item[1], options, variables, patterns)]
+    unknown = ["%s: %s" % item for item in shown if not known(item[1], options, plumbing)]
     assert unknown == []
 
 

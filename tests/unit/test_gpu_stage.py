@@ -1,5 +1,7 @@
 """The GPU stage reboots one node at a time unless told otherwise (issue: every GPU node rebooted at
-once). Read from the real playbook and the example inventory, templated the way Ansible does."""
+once). Read from the real playbook and the example inventory, templated the way Ansible does: the
+play's roles depend on onprem.llm._common, whose defaults are the lowest layer, and extra vars win
+(play keywords never see the inventory; tests/unit/test_common_role.py runs that for real)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,9 @@ def _gpu_play():
     return play
 
 
-def _serial(**variables):
-    templar = Templar(loader=DataLoader(), variables=variables)
+def _serial(**extra_vars):
+    defaults = yaml.safe_load((ROOT / "roles" / "_common" / "defaults" / "main.yml").read_text())
+    templar = Templar(loader=DataLoader(), variables=dict(defaults, **extra_vars))
     return templar.template(trust_as_template(_gpu_play()["serial"]))
 
 
@@ -35,6 +38,16 @@ def test_gpu_stage_batch_is_onprem_gpu_serial():
 def test_the_driver_and_cuda_roles_run_in_that_play():
     roles = [r["role"] for r in _gpu_play()["roles"]]
     assert roles == ["onprem.llm.nvidia_driver", "onprem.llm.cuda"]
+
+
+def test_example_and_lab_inventories_set_no_batch_size():
+    """Batch sizes are play keywords: set in an inventory they would be ignored (the preflight refuses them)."""
+    keywords = yaml.safe_load((ROOT / "data" / "inventory_variables.yml").read_text())["play_keywords"]
+    for inventory in ("example", "lab"):
+        for path in (ROOT / "inventories" / inventory).rglob("*.yml"):
+            text = path.read_text()
+            data = yaml.safe_load(text) if "$ANSIBLE_VAULT" not in text else None
+            assert not set(keywords) & set(data if isinstance(data, dict) else {}), path
 
 
 def test_example_inventory_allows_reboots_only_with_the_default_batch():

@@ -73,5 +73,5 @@ def test_upgrade_restarts_and_waits_through_the_engine_roles():
                           "ansible.builtin.command"}, modules
     roles = {task["ansible.builtin.include_role"]["name"]: task.get("vars", {}) for task in tasks
              if "ansible.builtin.include_role" in task and "tasks_from" not in task["ansible.builtin.include_role"]}
-    assert roles["onprem.llm.vllm"]["vllm_restart"] == "{{ onprem_upgrade_restart | default(false) | bool }}"
-    assert roles["onprem.llm.ollama"]["ollama_restart"] == "{{ onprem_upgrade_restart | default(false) | bool }}"
+    assert roles["onprem.llm.vllm"]["vllm_restart"] == "{{ onprem_upgrade_restart | bool }}"
+    assert roles["onprem.llm.ollama"]["ollama_restart"] == "{{ onprem_upgrade_restart | bool }}"

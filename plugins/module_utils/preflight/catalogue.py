@@ -4,8 +4,9 @@
 """The collection's catalogue of inventory variables, for the inventory preflight.
 
 Pure: built from already-parsed data, the ``argument_specs`` of every role (role name -> options of
-the ``main`` entry point) and ``data/inventory_variables.yml`` (collection-wide ``onprem_*``
-variables, facts the roles set, lab plumbing patterns, renamed variables, the services' ports).
+its entry points), the collection-wide ``onprem_*`` variables (the ``main`` entry point of the private
+role ``_common``, whose defaults every role shares) and ``data/inventory_variables.yml`` (facts the
+roles set, lab plumbing patterns, renamed variables, play keywords, the services' ports).
 Roles added later are covered without a change here: their options and their ``<role>_`` prefix
 come from their own ``meta/argument_specs.yml``.
 """
@@ -16,7 +17,7 @@ import fnmatch
 
 from ansible_collections.onprem.llm.plugins.module_utils.preflight.formats import FORMATS
 
-DATA_KEYS = ("prefixes", "variables", "facts", "patterns", "renamed", "ports", "rules", "free_text")
+DATA_KEYS = ("prefixes", "facts", "patterns", "renamed", "play_keywords", "ports", "rules", "free_text")
 PORT_KEYS = ("var", "groups", "label", "port_key", "address_key", "default_address", "address_var",
              "format", "default_port", "when")
 
@@ -28,8 +29,10 @@ class CatalogueError(ValueError):
 class Catalogue(object):
     """Known variables (name -> spec), prefixes, facts, patterns, renames and port sources."""
 
-    def __init__(self, options, prefixes, facts=(), patterns=(), renamed=None, ports=(), rules=None):
+    def __init__(self, options, prefixes, facts=(), patterns=(), renamed=None, ports=(), rules=None,
+                 play_keywords=()):
         self.options = dict(options)
+        self.play_keywords = frozenset(play_keywords)
         self.prefixes = tuple(sorted(set(prefixes), key=lambda p: (-len(p), p)))
         self.facts = frozenset(facts)
         self.patterns = tuple(patterns)
@@ -63,13 +66,10 @@ def _data_problems(data):
         return ["the data file must be a mapping"]
     for key in sorted(set(data) - set(DATA_KEYS)):
         problems.append("unknown key %s (known: %s)" % (key, ", ".join(DATA_KEYS)))
-    for key, kind in (("prefixes", list), ("variables", dict), ("facts", list), ("patterns", list),
-                      ("renamed", dict), ("ports", list), ("rules", dict), ("free_text", dict)):
+    for key, kind in (("prefixes", list), ("facts", list), ("patterns", list), ("renamed", dict),
+                      ("play_keywords", list), ("ports", list), ("rules", dict), ("free_text", dict)):
         if data.get(key) is not None and not isinstance(data[key], kind):
             problems.append("%s must be a %s" % (key, "list" if kind is list else "mapping"))
-    for name, spec in (data.get("variables") or {}).items() if isinstance(data.get("variables"), dict) else []:
-        if not isinstance(spec, dict) or not spec.get("description") or not spec.get("type"):
-            problems.append("variables.%s needs a description and a type" % name)
     for old, new in (data.get("renamed") or {}).items() if isinstance(data.get("renamed"), dict) else []:
         if not isinstance(new, dict) or not new.get("name") or not new.get("version"):
             problems.append("renamed.%s needs name (the new variable) and version" % old)
@@ -91,11 +91,26 @@ def _data_problems(data):
     return problems
 
 
-def build_catalogue(role_specs, data):
-    """role_specs: role name -> argument_specs options (main); data: the parsed data file."""
+def _collection_problems(collection_specs, data):
+    problems = []
+    for name, spec in sorted((collection_specs or {}).items()):
+        if not isinstance(spec, dict) or not spec.get("description") or not spec.get("type"):
+            problems.append("%s needs a description and a type" % name)
+    for name in (data.get("play_keywords") or []) if isinstance(data, dict) else []:
+        if name not in (collection_specs or {}):
+            problems.append("play_keywords: %s is not a collection variable" % name)
+    return problems
+
+
+def build_catalogue(role_specs, data, collection_specs=None):
+    """role_specs: role name -> argument_specs options; data: the parsed data file; collection_specs:
+    name -> spec of the collection-wide variables (``_common``'s ``main`` options)."""
     problems = _data_problems(data)
     if problems:
         raise CatalogueError("data/inventory_variables.yml: " + "; ".join(problems))
+    problems = _collection_problems(collection_specs, data)
+    if problems:
+        raise CatalogueError("roles/_common/meta/argument_specs.yml (main): " + "; ".join(problems))
     options = {}
     prefixes = list(data.get("prefixes") or [])
     for role, role_options in sorted((role_specs or {}).items()):
@@ -104,7 +119,7 @@ def build_catalogue(role_specs, data):
             entry = dict(spec or {})
             entry["_role"] = role
             options[name] = entry
-    for name, spec in (data.get("variables") or {}).items():
+    for name, spec in (collection_specs or {}).items():
         entry = dict(spec)
         entry["_role"] = None
         options.setdefault(name, entry)
@@ -116,6 +131,7 @@ def build_catalogue(role_specs, data):
         renamed=data.get("renamed") or {},
         ports=data.get("ports") or (),
         rules=data.get("rules") or {},
+        play_keywords=data.get("play_keywords") or (),
     )
     catalogue.free_text = dict(data.get("free_text") or {})
     return catalogue
@@ -125,8 +141,9 @@ def role_specs_from_documents(documents):
     """role name -> options, from role name -> parsed meta/argument_specs.yml documents.
 
     Options of every entry point count (a role's ``drain`` entry point reads inventory variables
-    too); where two entry points declare one option, ``main`` wins. A private role (``_common``) has
-    no inventory settings: its options are what the other roles pass it.
+    too); where two entry points declare one option, ``main`` wins. A private role (``_common``) is
+    left out: its ``main`` options are the collection-wide variables (collection_specs_from_documents),
+    its other entry points' options are what the other roles pass it.
     """
     out = {}
     for role, document in (documents or {}).items():
@@ -137,4 +154,14 @@ def role_specs_from_documents(documents):
         for entry_name in sorted(entries, key=lambda n: (n == "main", n)):
             options.update((entries[entry_name] or {}).get("options") or {})
         out[role] = options
+    return out
+
+
+def collection_specs_from_documents(documents):
+    """name -> spec of the collection-wide variables: the ``main`` options of the private roles."""
+    out = {}
+    for role, document in sorted((documents or {}).items()):
+        if role.startswith("_"):
+            entries = (document or {}).get("argument_specs") or {}
+            out.update((entries.get("main") or {}).get("options") or {})
     return out

@@ -91,6 +91,18 @@ def variable_problems(values, catalogue):
     return problems
 
 
+def play_keyword_problems(values, catalogue, command_line=()):
+    """Play keywords (a play's batch size, its failure limit) set anywhere but on the command line.
+
+    Ansible templates play keywords before it reads any host's variables, so an inventory value is
+    silently never used (a rolling batch of 1 would become every host at once).
+    """
+    return ["%s is a play keyword, which Ansible templates before it reads any host's variables, so "
+            "the inventory's value is never used; remove it from the inventory and pass it on the "
+            "command line: -e %s=%s" % (name, name, values[name])
+            for name in sorted(values) if name in catalogue.play_keywords and name not in command_line]
+
+
 def _value(values, catalogue, name):
     if name in values and values[name] is not None:
         return values[name]
@@ -259,10 +271,14 @@ def value_problems_of(values, roles, catalogue, issues=()):
     return problems
 
 
-def host_problems(host, values, groups, catalogue, issues=()):
-    """Every problem of one host, each sentence starting with the host name."""
+def host_problems(host, values, groups, catalogue, issues=(), command_line=()):
+    """Every problem of one host, each sentence starting with the host name.
+
+    command_line: the names given as extra vars (-e), the only place play keywords are read from.
+    """
     problems = [issue.sentence() for issue in issues]
     problems += variable_problems(values, catalogue)
+    problems += play_keyword_problems(values, catalogue, command_line)
     problems += value_problems_of(values, set(GROUP_ROLES[g] for g in groups or () if g in GROUP_ROLES),
                                   catalogue, issues)
     problems += port_problems(values, groups, catalogue)

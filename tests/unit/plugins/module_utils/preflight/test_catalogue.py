@@ -21,11 +21,16 @@ SPECS = {
         "drain": {"options": {"vllm_port": {"type": "str"}, "vllm_drain_timeout": {"type": "int"}}},
     }},
     "gateway": {"argument_specs": {"main": {"options": {"gateway_port": {"type": "int", "default": 8443}}}}},
+    "_common": {"argument_specs": {
+        "main": {"options": {"onprem_offline": {"type": "bool", "description": "closed network", "default": False},
+                             "onprem_serial": {"type": "raw", "description": "batch", "default": 1}}},
+        "packages": {"options": {"_common_packages": {"type": "list", "elements": "str", "required": True}}},
+    }},
 }
 DATA = {
     "prefixes": ["onprem_"],
-    "variables": {"onprem_offline": {"type": "bool", "description": "closed network", "default": False}},
     "facts": ["onprem_gpu"],
+    "play_keywords": ["onprem_serial"],
     "patterns": ["onprem_lab_*"],
     "renamed": {"vllm_listen_port": {"name": "vllm_port", "version": "0.2.0"}},
     "ports": [{"var": "gateway_port", "groups": ["gateway"]}],
@@ -39,15 +44,18 @@ def test_main_wins_over_other_entry_points_and_every_entry_point_counts():
     assert "vllm_drain_timeout" in specs["vllm"]
 
 
-def test_a_private_role_has_no_inventory_settings():
-    documents = dict(SPECS, _common={"argument_specs": {"packages": {"options": {"_common_packages": {
-        "type": "list", "elements": "str", "required": True}}}}})
-    specs = cat.role_specs_from_documents(documents)
-    assert "_common" not in specs and sorted(specs) == sorted(cat.role_specs_from_documents(SPECS))
+def test_the_private_role_main_options_are_the_collection_variables():
+    specs = cat.role_specs_from_documents(SPECS)
+    assert "_common" not in specs and sorted(specs) == ["gateway", "vllm"]
+    assert sorted(cat.collection_specs_from_documents(SPECS)) == ["onprem_offline", "onprem_serial"]
+
+
+def _built():
+    return cat.build_catalogue(cat.role_specs_from_documents(SPECS), DATA, cat.collection_specs_from_documents(SPECS))
 
 
 def test_the_catalogue_knows_role_options_collection_variables_facts_and_patterns():
-    catalogue = cat.build_catalogue(cat.role_specs_from_documents(SPECS), DATA)
+    catalogue = _built()
     assert catalogue.role_of("vllm_port") == "vllm" and catalogue.role_of("onprem_offline") is None
     assert catalogue.default("gateway_port") == 8443 and catalogue.default("onprem_offline") is False
     assert catalogue.known("onprem_gpu") and catalogue.known("onprem_lab_anything")
@@ -56,6 +64,7 @@ def test_the_catalogue_knows_role_options_collection_variables_facts_and_pattern
     assert not catalogue.owns("ansible_host")
     assert catalogue.renamed["vllm_listen_port"]["name"] == "vllm_port"
     assert catalogue.rules == {"vllm_user": "account"}
+    assert catalogue.play_keywords == frozenset(["onprem_serial"])
     # Longest prefix first, so gateway_ is tried before a shorter one.
     assert catalogue.prefixes == tuple(sorted(catalogue.prefixes, key=lambda p: (-len(p), p)))
 
@@ -63,8 +72,8 @@ def test_the_catalogue_knows_role_options_collection_variables_facts_and_pattern
 @pytest.mark.parametrize("data, problem", [
     ([], "the data file must be a mapping"),
     ({"prefix": []}, "unknown key prefix"),
-    ({"variables": []}, "variables must be a mapping"),
-    ({"variables": {"onprem_x": {"type": "str"}}}, "variables.onprem_x needs a description and a type"),
+    ({"variables": {}}, "unknown key variables"),
+    ({"play_keywords": {}}, "play_keywords must be a list"),
     ({"renamed": {"old": {"name": "new"}}}, "renamed.old needs name (the new variable) and version"),
     ({"ports": [{"var": "x"}]}, "ports[0] needs var and groups"),
     ({"ports": [{"var": "x", "groups": ["g"], "label": "x", "colour": 1}]}, "ports[0]: unknown key colour"),
@@ -83,6 +92,9 @@ def test_the_shipped_data_file_and_role_specs_build_a_catalogue():
     data = yaml.safe_load((ROOT / "data" / "inventory_variables.yml").read_text())
     documents = {path.parent.parent.name: yaml.safe_load(path.read_text())
                  for path in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml"))}
-    catalogue = cat.build_catalogue(cat.role_specs_from_documents(documents), data)
+    catalogue = cat.build_catalogue(cat.role_specs_from_documents(documents), data,
+                                    cat.collection_specs_from_documents(documents))
     assert catalogue.role_of("vllm_instances") == "vllm"
-    assert catalogue.role_of("onprem_offline") is None
+    assert catalogue.role_of("onprem_offline") is None and catalogue.default("onprem_offline") is False
+    assert catalogue.play_keywords and all(catalogue.role_of(n) is None and catalogue.known(n)
+                                           for n in catalogue.play_keywords)

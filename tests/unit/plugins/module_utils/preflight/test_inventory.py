@@ -17,6 +17,7 @@ from ansible_collections.onprem.llm.plugins.module_utils.preflight.inventory imp
     fit_problems,
     host_problems,
     name_problems,
+    play_keyword_problems,
     port_problems,
     serving_problems,
     split_host_port,
@@ -63,8 +64,8 @@ SPECS = {
 }
 DATA = {
     "prefixes": ["onprem_"],
-    "variables": {"onprem_serial": {"type": "raw", "description": "x"}},
     "facts": ["onprem_gpu"],
+    "play_keywords": ["onprem_serial"],
     "patterns": ["onprem_lab_*"],
     "renamed": {"demo_old_port": {"name": "demo_port", "version": "0.2.0"}},
     "ports": [
@@ -79,9 +80,13 @@ DATA = {
 }
 
 
+COLLECTION = {"onprem_serial": {"type": "raw", "default": 1, "description": "x"},
+              "onprem_offline": {"type": "bool", "default": False, "description": "x"}}
+
+
 @pytest.fixture
 def catalogue():
-    return build_catalogue(SPECS, DATA)
+    return build_catalogue(SPECS, DATA, COLLECTION)
 
 
 # --- types ---------------------------------------------------------------------------------------
@@ -184,11 +189,27 @@ def test_roles_of_every_entry_point_count():
     ({"renamed": {"a_x": {"name": "a_y"}}}, "renamed.a_x needs name"),
     ({"ports": [{"var": "x"}]}, "ports[0] needs var and groups"),
     ({"ports": [{"var": "x", "groups": ["g"], "format": "csv"}]}, "format must be"),
-    ({"variables": {"onprem_x": {"type": "int"}}}, "variables.onprem_x needs a description"),
+    ({"variables": {"onprem_x": {"type": "int"}}}, "unknown key variables"),
+    ({"play_keywords": ["onprem_nope"]}, "play_keywords: onprem_nope is not a collection variable"),
 ])
 def test_data_file_schema(data, words):
     with pytest.raises(CatalogueError, match=words.replace("[", r"\[").replace("]", r"\]")):
-        build_catalogue(SPECS, data)
+        build_catalogue(SPECS, data, COLLECTION)
+
+
+def test_collection_variables_need_a_description_and_a_type():
+    with pytest.raises(CatalogueError, match=r"_common/meta/argument_specs.yml \(main\): onprem_x needs"):
+        build_catalogue(SPECS, DATA, dict(COLLECTION, onprem_x={"type": "int"}))
+
+
+def test_play_keywords_from_the_inventory_are_refused_with_the_command_line_that_works(catalogue):
+    assert play_keyword_problems({"onprem_serial": "25%", "onprem_offline": True}, catalogue) == [
+        "onprem_serial is a play keyword, which Ansible templates before it reads any host's variables, so "
+        "the inventory's value is never used; remove it from the inventory and pass it on the command line: "
+        "-e onprem_serial=25%"]
+    assert play_keyword_problems({"onprem_serial": "25%"}, catalogue, command_line={"onprem_serial"}) == []
+    assert any("play keyword" in p for p in host_problems("h1", {"onprem_serial": 2}, [], catalogue))
+    assert host_problems("h1", {"onprem_serial": 2}, [], catalogue, command_line={"onprem_serial"}) == []
 
 
 # --- host problems, ports, serving -----------------------------------------------------------------
