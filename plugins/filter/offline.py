@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind closed-network mode: the artifacts a host's roles fetch, the ones offline mode
+"""Filters behind closed-network mode: the artifacts a host's roles fetch, the ones a closed network
 refuses, and a model list rewritten to come from the offline bundle."""
 
 from __future__ import annotations

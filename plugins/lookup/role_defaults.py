@@ -17,7 +17,7 @@ description:
     the role's defaults would be, over the collection-wide C(onprem_*) defaults of C(onprem.llm._common),
     which every role depends on). Options the defaults file does not set are left out.
   - Only roles of the onprem.llm collection, read from the collection this plugin belongs to.
-  - The egress check and the bundle plan other roles' downloads from the inventory over these
+  - The closed-network check and the bundle plan other roles' downloads from the inventory over these
     defaults, so no role reads another role's files.
 options:
   _terms:
@@ -84,7 +84,7 @@ class LookupModule(LookupBase):
             except ValueError as exc:
                 raise AnsibleLookupError("role_defaults: %s" % exc)
             # Rendered here, with the variables of the task that asks, as the role's defaults would be
-            # (ollama_download_base_url follows onprem_offline): a lookup's result is not templated again.
+            # (ollama_download_base_url follows onprem_closed_network): a lookup's result is not templated again.
             out.append(templar.template(public))
         return out
 

@@ -3,10 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A role's public defaults (lookup onprem.llm.role_defaults).
 
-The egress check and the bundle plan other roles' downloads from the inventory over those roles'
+The closed-network check and the bundle plan other roles' downloads from the inventory over those roles'
 defaults. They take them from here: the options the role's meta/argument_specs.yml declares, with
 the values of its defaults/main.yml (templates included: a default such as ollama_download_base_url
-follows onprem_offline, which the argument spec can only describe).
+follows onprem_closed_network, which the argument spec can only describe).
 """
 
 from __future__ import annotations

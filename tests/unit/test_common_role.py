@@ -107,17 +107,17 @@ def test_main_checks_the_collection_settings_and_changes_nothing(tmp_path):
 
 def test_main_stops_a_wrong_type_naming_the_variable(tmp_path):
     rc, run = _run(tmp_path, "- hosts: localhost\n  gather_facts: false\n  roles: [onprem.llm._common]\n",
-                   extra_vars={"onprem_offline": "maybe"})
+                   extra_vars={"onprem_closed_network": "maybe"})
     assert rc == 2
     (check,) = [t["hosts"]["localhost"] for play in run["plays"] for t in play["tasks"]
                 if t["hosts"]["localhost"].get("failed")]
-    assert "onprem_offline" in check["msg"] and "bool" in check["msg"]
+    assert "onprem_closed_network" in check["msg"] and "bool" in check["msg"]
 
 
 DEPENDENT_ROLE = """
 - name: Keep the collection settings the role sees
   ansible.builtin.set_fact:
-    seen: "{{ {'bundle_dir': onprem_bundle_dir, 'offline': onprem_offline, 'sysfs': onprem_gpu_sysfs_path} }}"
+    seen: "{{ {'bundle_dir': onprem_bundle_dir, 'offline': onprem_closed_network, 'sysfs': onprem_gpu_sysfs_path} }}"
 """
 
 
@@ -130,7 +130,7 @@ def test_a_role_that_depends_on_it_reads_its_defaults(tmp_path):
     playbook = ("- hosts: localhost\n  gather_facts: false\n  tasks:\n"
                 "    - {name: Run it, ansible.builtin.include_role: {name: dependent}}\n"
                 "    - {name: Report, ansible.builtin.debug: {var: seen}}\n")
-    rc, run = _run(tmp_path, playbook, extra_vars={"onprem_offline": True})
+    rc, run = _run(tmp_path, playbook, extra_vars={"onprem_closed_network": True})
     assert rc == 0, run["stats"]
     assert _task(run, "Report")[0]["seen"] == {"bundle_dir": "/srv/onprem-bundle", "offline": True, "sysfs": "/sys"}
 

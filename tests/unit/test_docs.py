@@ -81,7 +81,7 @@ def test_every_korean_page_is_listed_as_translated():
 
 
 def test_the_variables_are_known():
-    assert {"vllm_instances", "nvidia_driver_branch", "onprem_offline"} <= VARIABLES
+    assert {"vllm_instances", "nvidia_driver_branch", "onprem_closed_network"} <= VARIABLES
 
 
 @pytest.mark.parametrize("role", sorted(p.name for p in (ROOT / "roles").iterdir() if p.is_dir()))

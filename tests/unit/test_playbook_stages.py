@@ -1,6 +1,6 @@
 """Entry playbooks sit at the top of playbooks/ and only import stages (playbooks/stages/); the
 preflight stage comes first in each, and the closed-network check runs once per run: in the
-preflight, while the network stage turns the role's check off. upgrade.yml restarts and waits
+preflight, while the closed_network stage turns the role's check off. upgrade.yml restarts and waits
 through the engine roles, never with its own unit names or health probes."""
 
 from __future__ import annotations
@@ -57,13 +57,13 @@ def test_every_entry_playbook_that_touches_hosts_runs_the_preflight_first():
         assert imports.count("stages/preflight.yml") == 1, path.name
 
 
-def test_the_preflight_checks_and_the_network_stage_does_not_check_again():
+def test_the_preflight_checks_and_the_closed_network_stage_does_not_check_again():
     checks = [task for task in _tasks(_load(STAGES / "preflight.yml"))
               if task.get("ansible.builtin.include_role", {}).get("tasks_from") == "check.yml"]
-    assert [task["ansible.builtin.include_role"]["name"] for task in checks] == ["onprem.llm.egress"]
-    (network,) = _load(STAGES / "network.yml")
+    assert [task["ansible.builtin.include_role"]["name"] for task in checks] == ["onprem.llm.closed_network"]
+    (network,) = _load(STAGES / "closed_network.yml")
     (role,) = network["roles"]
-    assert role["role"] == "onprem.llm.egress" and role["vars"]["egress_check"] is False
+    assert role["role"] == "onprem.llm.closed_network" and role["vars"]["closed_network_check"] is False
 
 
 def test_upgrade_restarts_and_waits_through_the_engine_roles():

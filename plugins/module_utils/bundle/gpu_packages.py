@@ -18,7 +18,7 @@ planned as a superset, so the closed site never lacks a package:
 
 Packages from NVIDIA's own repositories (``source: nvidia`` / ``local``, the container toolkit,
 DCGM) cannot come from the Debian/Ubuntu archive the bundle mirrors: they are reported in
-``outside`` for an internal mirror of NVIDIA's repository (``onprem_offline_allowed_urls``).
+``outside`` for an internal mirror of NVIDIA's repository (``onprem_closed_network_allowed_urls``).
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def _nvidia_driver(values, os_family):
     elif source == "local":
         out.append(_item(role, "driver local-repo package", _text(values.get("nvidia_driver_local_repo_package"))))
     elif os_family == "Debian" and values.get("nvidia_driver_debian_components", True):
-        # The distribution's archive itself comes through apt's sources (the egress role's business);
+        # The distribution's archive itself comes through apt's sources (the closed_network role's business);
         # the contrib/non-free sources file the role writes names these mirrors.
         out.append(_item(role, "Debian contrib/non-free sources (nvidia_driver_debian_mirror)",
                          _text(values.get("nvidia_driver_debian_mirror"))))
@@ -223,7 +223,7 @@ def violations(items, allowed):
 def message(bad, hostname=""):
     """One line per violation, naming role, artifact and URL."""
     where = (" on %s" % hostname) if hostname else ""
-    return ["offline mode%s: role %s would fetch %s from %s (outside the bundle)"
+    return ["closed network%s: role %s would fetch %s from %s (outside the bundle)"
             % (where, item["role"], item["artifact"], item["source"] or "(empty URL)") for item in bad]
 
 

