@@ -31,6 +31,7 @@ from ansible_collections.onprem.llm.plugins.module_utils.preflight.inventory imp
     TemplateIssue,
     fit_problems,
     host_problems,
+    name_problems,
     value_problems_of,
 )
 from ansible_collections.onprem.llm.plugins.module_utils.weights.catalog import SAFE_LOADER, CatalogError, load_catalog_cached
@@ -148,8 +149,9 @@ class ActionModule(ActionBase):
         return frozenset(manager.extra_vars) if manager is not None else frozenset()
 
     def _values(self, catalogue, args, task_vars):
-        """A role's own guard: the value rules for the variables of ``roles`` as the role sees them
-        (play vars, role params and defaults included), on the host the task runs for."""
+        """A role's own guard: the value rules for the variables of ``roles`` and the collection-wide
+        ``onprem_*`` ones as the role sees them (play vars, role params and defaults included), on the
+        host the task runs for."""
         host = task_vars.get("inventory_hostname")
         roles = set(args["roles"])
         unknown = sorted(roles - set(filter(None, (catalogue.role_of(n) for n in catalogue.options))))
@@ -157,9 +159,12 @@ class ActionModule(ActionBase):
             return ["%s: roles %s are not roles of onprem.llm" % (host, ", ".join(unknown))]
         values, issues = {}, []
         for name in sorted(catalogue.options):
-            if catalogue.role_of(name) in roles and name in task_vars:
+            if (catalogue.role_of(name) in roles or catalogue.role_of(name) is None) and name in task_vars:
                 values[name] = resolve(self._templar, task_vars[name], name, issues)
         problems = [issue.sentence() for issue in issues] + value_problems_of(values, roles, catalogue, issues)
+        # An old name the role no longer reads would be ignored silently outside the preflight.
+        problems += [problem for old in sorted(catalogue.renamed) if old in task_vars
+                     for problem in name_problems(old, catalogue)]
         return ["%s: %s" % (host, problem) for problem in problems]
 
     def _gpu_fit(self, catalogue, args, task_vars):

@@ -22,7 +22,8 @@ description:
     the choices, unknown or missing sub-options of list items, undefined variables inside
     templates (a vault secret that is not defined), two services of a host on one port, duplicate
     vLLM instance names and served model names, and instances whose model is not staged on the host.
-  - The catalogue of variables is read at run time from every role's C(meta/argument_specs.yml) and
+  - The catalogue of variables is read at run time from every role's C(meta/argument_specs.yml) (the
+    collection-wide C(onprem_*) ones from the C(main) entry point of the private role C(_common)) and
     C(data/inventory_variables.yml) in the collection, so new roles are covered without a change.
   - With O(checks=gpu_fit), run on each host after M(onprem.llm.gpu_facts), it sizes every vLLM
     instance whose model is in C(data/models.yml) against the GPUs assigned to it (its C(gpus), else
@@ -34,8 +35,12 @@ description:
     GPUs an instance lists, C(extra_args) that would override what the role sets, and gateway clients
     (none, a key shorter than 16 characters, two clients with one key).
   - With O(checks=values), run by each role as its first task, it applies those rules to the
-    variables of O(roles) as the role sees them (play variables, role parameters and defaults
-    included), so a role used outside C(site.yml) refuses the same values.
+    variables of O(roles) and to the collection-wide C(onprem_*) ones as the role sees them (play
+    variables, role parameters and defaults included), and names any renamed variable still set, so a
+    role used outside C(site.yml) refuses the same values.
+  - With O(checks=inventory), a play keyword (C(play_keywords) of C(data/inventory_variables.yml): the
+    batch sizes) set anywhere but on the command line is refused: Ansible never reads it from the
+    inventory.
   - Templates that read facts or other hosts (C(ansible_facts), C(hostvars)) are not resolved by
     O(checks=inventory); secrets (C(no_log) options, names with key/token/password/secret) are
     never shown.
@@ -50,7 +55,8 @@ options:
     description:
       - V(inventory) checks the variables of O(hosts) on the controller.
       - V(gpu_fit) checks the current host's vLLM instances against its GPU facts.
-      - V(values) checks the value rules for the variables of O(roles) on the current host.
+      - V(values) checks the value rules for the variables of O(roles) and the collection-wide ones on the
+        current host.
     type: str
     choices: [inventory, gpu_fit, values]
     default: inventory

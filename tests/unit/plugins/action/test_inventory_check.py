@@ -72,3 +72,27 @@ def test_values_mode_checks_the_roles_own_variables_as_the_role_sees_them():
     # ollama_version belongs to another role: the vllm role leaves it to the ollama role's own guard.
     assert ActionModule._values(_Self(), catalogue, {"roles": ["nope"]}, {"inventory_hostname": "n1"}) == [
         "n1: roles nope are not roles of onprem.llm"]
+
+
+def test_values_mode_checks_the_collection_settings_too():
+    """onprem_gpu_sysfs_path is read by every role that detects GPUs: its rule runs in each role's guard."""
+    from ansible_collections.onprem.llm.plugins.action.inventory_check import ActionModule
+
+    catalogue = load_catalogue(ROOT)
+    task_vars = {"inventory_hostname": "n1", "onprem_gpu_sysfs_path": "sys", "onprem_gpu_procfs_path": "/proc"}
+    assert ActionModule._values(_Self(**task_vars), catalogue, {"roles": ["cuda"]}, task_vars) == [
+        "n1: onprem_gpu_sysfs_path must be an absolute, normalised path (starting with '/', no '..' or '//'), "
+        "got 'sys'; fix the value"]
+    task_vars["onprem_gpu_sysfs_path"] = "/sys"
+    assert ActionModule._values(_Self(**task_vars), catalogue, {"roles": ["cuda"]}, task_vars) == []
+
+
+def test_values_mode_names_a_renamed_setting_the_role_would_ignore():
+    from ansible_collections.onprem.llm.plugins.action.inventory_check import ActionModule
+
+    catalogue = load_catalogue(ROOT)
+    task_vars = {"inventory_hostname": "n1", "egress_bundle_port": 8089, "cuda_sysfs_path": "/sys"}
+    assert ActionModule._values(_Self(**task_vars), catalogue, {"roles": ["cuda"]}, task_vars) == [
+        "n1: cuda_sysfs_path was renamed to onprem_gpu_sysfs_path in onprem.llm 0.2.0; rename it in the inventory",
+        "n1: egress_bundle_port was renamed to closed_network_bundle_port in onprem.llm 0.2.0; rename it in the "
+        "inventory"]
