@@ -38,9 +38,9 @@ description:
     variables of O(roles) and to the collection-wide C(onprem_*) ones as the role sees them (play
     variables, role parameters and defaults included), and names any renamed variable still set, so a
     role used outside C(site.yml) refuses the same values.
-  - With O(checks=inventory), a play keyword (C(play_keywords) of C(data/inventory_variables.yml): the
-    batch sizes) set anywhere but on the command line is refused: Ansible never reads it from the
-    inventory.
+  - With O(checks=inventory), a play keyword (the batch sizes, C(play_keywords) of
+    C(data/inventory_variables.yml)) set anywhere but on the command line is refused, because Ansible
+    never reads it from the inventory.
   - Templates that read facts or other hosts (C(ansible_facts), C(hostvars)) are not resolved by
     O(checks=inventory); secrets (C(no_log) options, names with key/token/password/secret) are
     never shown.
