@@ -56,9 +56,20 @@ run_one() {
 }
 export -f run_one
 
+# The sandbox's archive mirror sometimes stops answering a fetch that apt's own timeout does not
+# end; the watchdog kills such an apt HTTP method in the nodes, and the roles' apt tasks retry.
+: >"$log_dir/apt-stalls.log"
+python3 tests/tools/apt_stall_watchdog.py --log "$log_dir/apt-stalls.log" &
+watchdog=$!
+trap 'kill "$watchdog" 2>/dev/null' EXIT
+
 echo "Molecule: ${queue[*]} (${jobs} at a time; logs in $log_dir)"
 rc=0
 printf '%s\n' "${queue[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one "$1" "$2"' _ {} "$log_dir" || rc=$?
 echo "Molecule summary:"
 cat "$log_dir/summary.txt"
+if [[ -s $log_dir/apt-stalls.log ]]; then
+  echo "Stalled apt downloads killed (the archive mirror, not our code):"
+  cat "$log_dir/apt-stalls.log"
+fi
 exit "$rc"
