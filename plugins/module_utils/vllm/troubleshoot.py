@@ -120,7 +120,7 @@ ENTRIES = (
     ),
     Entry(
         "cuda-build-without-gpu",
-        "a CUDA build of vLLM on a host where no NVIDIA GPU or driver is visible",
+        "no GPU visible to vLLM: a CUDA build of vLLM on a host where no NVIDIA GPU or driver is visible",
         (r"Failed to infer device type", r"Found no NVIDIA driver on your system"),
         "on a host without a GPU install the CPU build (vllm_allow_cpu: true); on a GPU host install the "
         "driver first and check that nvidia-smi lists the GPUs",
