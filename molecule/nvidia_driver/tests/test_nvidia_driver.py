@@ -84,7 +84,9 @@ def test_fabricmanager_only_planned_on_nvswitch(host):
         assert "nvidia-fabricmanager" in fm["reason"]
     else:
         assert (fm["needed"], fm["install"]) == (False, False)
-    assert not host.check_output("dpkg-query -W -f='${Package}\\n' 'nvidia-fabric*' 2>/dev/null || true")
+    # dpkg-query exits 1 when no package matches the pattern: none was ever known to dpkg.
+    query = host.run("dpkg-query -W -f='${Package}\\n' 'nvidia-fabric*'")
+    assert query.rc == 1 and not query.stdout.strip(), query.stdout
 
 
 def test_cuda_runtime_and_paths(host):

@@ -43,8 +43,10 @@ def test_no_desktop_driver_and_no_kernel_module_in_container_mode(host, plan):
 
 def test_fabricmanager_only_on_nvswitch_at_the_drivers_version(host, plan):
     fm = plan["fabricmanager"]
-    installed = host.check_output("dpkg-query -W -f='${Package} ${Status}\\n' 'nvidia-fabricmanager*' 2>/dev/null "
-                                  "| grep -c ' installed$' || true").strip()
+    # dpkg-query exits 1 when no package matches the pattern at all.
+    query = host.run("dpkg-query -W -f='${Package} ${Status}\\n' 'nvidia-fabricmanager*'")
+    assert query.rc in (0, 1), query.stderr
+    installed = str(sum(1 for line in query.stdout.splitlines() if line.endswith(" installed")))
     if host.backend.hostname == "u-noble":
         assert (fm["needed"], fm["install"], fm["package"]) == (True, True, "nvidia-fabricmanager-%d" % BRANCH)
         assert _upstream(host, fm["package"]) == _upstream(host, "nvidia-utils-%d-server" % BRANCH)

@@ -96,7 +96,8 @@ def test_unit_runs_unprivileged_and_enabled(name):
         assert expected in show, show
     deny = [line for line in show.splitlines() if line.startswith("IPAddressDeny=")][0]
     assert sorted(deny.split("=", 1)[1].split()) == ["0.0.0.0/0", "::/0"]
-    procs = host.check_output("ps -eo user:20,comm --no-headers | grep -E 'raylet|gcs_server' || true")
+    procs = "\n".join(line for line in host.check_output("ps -eo user:20,comm --no-headers").splitlines()
+                      if line.split()[-1] in ("raylet", "gcs_server"))
     names = [line.split() for line in procs.splitlines()]
     assert names and all(user == "vllm" for user, _comm in names), procs
     assert ("gcs_server" in procs) == (name == "r-head1")

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Build the local apt repository of Ubuntu's 580-server driver packages that molecule/nvidia_driver's
+# Ubuntu nodes install from (test plumbing, never part of the product).
+#   tests/lab/build-ubuntu-driver-snapshot.sh jammy|noble
+# Result: .cache/ubuntu-driver-snapshot/<dist>/ holding the .debs of ubuntu-driver-snapshot/<dist>.sha256
+# and their Packages index (dpkg-scanpackages reads each package's own control data).
+#
+# Why: on 2026-12-04 this sandbox's Ubuntu archive listed driver 580.196.07 in noble-updates,
+# noble-security and jammy-updates while answering 404 for its files (the 580.178.04 files stayed
+# served, their index entries gone on noble). A scenario that takes "the newest of the branch" from
+# such an index fails whatever the role does. The nodes get these real, hash-checked debs as a
+# site's local mirror would hold them, with the version pinned in the list; everything else still
+# comes from Ubuntu's archive.
+set -euo pipefail
+
+dist=${1:?usage: $0 jammy|noble}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+list=$here/ubuntu-driver-snapshot/$dist.sha256
+[ -f "$list" ] || { echo "no package list for $dist: $list" >&2; exit 2; }
+mirror=${ONPREM_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
+# The scenario's apt cache (bind-mounted into the node): debs already there are not fetched again.
+debs=$repo/.cache/apt-archives/$dist
+out=$repo/.cache/ubuntu-driver-snapshot/$dist
+mkdir -p "$debs" "$out"
+
+while read -r sum path; do
+  file=$debs/${path##*/}
+  if [ ! -f "$file" ] || [ "$(sha256sum "$file" | cut -d' ' -f1)" != "$sum" ]; then
+    curl --fail --silent --show-error --retry 3 --connect-timeout 30 -o "$file.part" "$mirror/$path"
+    mv "$file.part" "$file"
+  fi
+  echo "$sum  $file" | sha256sum --check --quiet
+  ln -f "$file" "$out/${path##*/}"
+done < "$list"
+
+# Only the listed packages: a deb left from an older list would otherwise stay in the index.
+find "$out" -name '*.deb' -printf '%f\n' | sort > "$out/.present"
+sed 's|.*/||' "$list" | sort > "$out/.wanted"
+comm -23 "$out/.present" "$out/.wanted" | (cd "$out" && xargs -r rm -f --)
+rm -f "$out/.present" "$out/.wanted"
+(cd "$out" && dpkg-scanpackages --multiversion . /dev/null 2>/dev/null > Packages)
+echo "$out ($(grep -c '^Package:' "$out/Packages") packages)"
