@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build the local apt repository of Ubuntu's 580-server driver packages that molecule/nvidia_driver's
-# Ubuntu nodes install from (test plumbing, never part of the product).
-#   tests/lab/build-ubuntu-driver-snapshot.sh jammy|noble
-# Result: .cache/ubuntu-driver-snapshot/<dist>/ holding the .debs of ubuntu-driver-snapshot/<dist>.sha256
-# and their Packages index (dpkg-scanpackages reads each package's own control data).
+# Build a local apt repository of real Ubuntu packages that molecule/nvidia_driver's Ubuntu nodes
+# install from (test plumbing, never part of the product).
+#   tests/lab/build-ubuntu-driver-snapshot.sh jammy|noble|jammy-kernel-update|noble-kernel-update
+# Result: .cache/ubuntu-driver-snapshot/<list>/ holding the .debs of ubuntu-driver-snapshot/<list>.sha256
+# and their Packages index (dpkg-scanpackages reads each package's own control data). <dist> lists
+# the 580-server driver and the kernel the node starts with; <dist>-kernel-update the next kernel
+# and its NVIDIA module, which the scenario's side effect publishes as a mirror would.
 #
 # Why: on 2026-12-04 this sandbox's Ubuntu archive listed driver 580.196.07 in noble-updates,
 # noble-security and jammy-updates while answering 404 for its files (the 580.178.04 files stayed
@@ -13,18 +15,19 @@
 # comes from Ubuntu's archive.
 set -euo pipefail
 
-dist=${1:?usage: $0 jammy|noble}
+name=${1:?usage: $0 jammy|noble|jammy-kernel-update|noble-kernel-update}
+dist=${name%%-*}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-list=$here/ubuntu-driver-snapshot/$dist.sha256
-[ -f "$list" ] || { echo "no package list for $dist: $list" >&2; exit 2; }
+list=$here/ubuntu-driver-snapshot/$name.sha256
+[ -f "$list" ] || { echo "no package list for $name: $list" >&2; exit 2; }
 mirror=${ONPREM_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}
 # The scenario's apt cache (bind-mounted into the node): debs already there are not fetched again.
 debs=$repo/.cache/apt-archives/$dist
-out=$repo/.cache/ubuntu-driver-snapshot/$dist
+out=$repo/.cache/ubuntu-driver-snapshot/$name
 mkdir -p "$debs" "$out"
 
-while read -r sum path; do
+grep -v '^#' "$list" | while read -r sum path; do
   file=$debs/${path##*/}
   if [ ! -f "$file" ] || [ "$(sha256sum "$file" | cut -d' ' -f1)" != "$sum" ]; then
     curl --fail --silent --show-error --retry 3 --connect-timeout 30 -o "$file.part" "$mirror/$path"
@@ -32,11 +35,11 @@ while read -r sum path; do
   fi
   echo "$sum  $file" | sha256sum --check --quiet
   ln -f "$file" "$out/${path##*/}"
-done < "$list"
+done
 
 # Only the listed packages: a deb left from an older list would otherwise stay in the index.
 find "$out" -name '*.deb' -printf '%f\n' | sort > "$out/.present"
-sed 's|.*/||' "$list" | sort > "$out/.wanted"
+grep -v '^#' "$list" | sed 's|.*/||' | sort > "$out/.wanted"
 comm -23 "$out/.present" "$out/.wanted" | (cd "$out" && xargs -r rm -f --)
 rm -f "$out/.present" "$out/.wanted"
 (cd "$out" && dpkg-scanpackages --multiversion . /dev/null 2>/dev/null > Packages)
