@@ -24,6 +24,7 @@ TRANSLATED = [
     "lifecycle.md",
     "model-selection.md",
     "monitoring.md",
+    "nvidia-driver.md",
     "ollama.md",
     "preflight.md",
     "upgrade.md",
