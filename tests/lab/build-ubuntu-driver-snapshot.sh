@@ -8,11 +8,12 @@
 # and its NVIDIA module, which the scenario's side effect publishes as a mirror would.
 #
 # Why: on 2026-12-04 this sandbox's Ubuntu archive listed driver 580.196.07 in noble-updates,
-# noble-security and jammy-updates while answering 404 for its files (the 580.178.04 files stayed
-# served, their index entries gone on noble). A scenario that takes "the newest of the branch" from
-# such an index fails whatever the role does. The nodes get these real, hash-checked debs as a
-# site's local mirror would hold them, with the version pinned in the list; everything else still
-# comes from Ubuntu's archive.
+# noble-security and jammy-updates, and the NVIDIA modules of kernels 6.8.0-151 / 5.15.0-204 built
+# for it, while answering 404 for their files (the 580.178.04 files stayed served, their index
+# entries gone on noble; the module meta packages of older kernels are in its pool, in no index).
+# A scenario that takes "the newest of the branch" from such an index fails whatever the role does.
+# The nodes get these real, hash-checked debs as a site's local mirror would hold them, at the
+# versions in the list; everything else still comes from Ubuntu's archive.
 set -euo pipefail
 
 name=${1:?usage: $0 jammy|noble|jammy-kernel-update|noble-kernel-update}
