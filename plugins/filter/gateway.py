@@ -47,6 +47,10 @@ def gateway_drained_hosts(upstreams_text):
     return _routes.drained_hosts(str(upstreams_text or ""))
 
 
+def gateway_upstream_hosts(upstreams_text):
+    return _routes.upstream_hosts(str(upstreams_text or ""))
+
+
 def gateway_models_document(routes):
     return _routes.models_document(routes or [])
 
@@ -60,4 +64,5 @@ class FilterModule(object):
             "gateway_key_pattern": gateway_key_pattern,
             "gateway_models_document": gateway_models_document,
             "gateway_drained_hosts": gateway_drained_hosts,
+            "gateway_upstream_hosts": gateway_upstream_hosts,
         }

@@ -20,7 +20,7 @@ mkdir -p "$log_dir"
 # Measured at 0dd5086 (two at a time): rollout 1436 s, closed_network 1042, nvidia_driver 865,
 # vllm_cpu 729, vllm_ray 499, ollama 429, weights 405, gpu_preflight 154. In this order (0bee102)
 # Molecule took 2895 s, rollout and closed_network side by side 1587 s and 1559 s.
-order=(rollout closed_network nvidia_driver vllm_cpu vllm_ray ollama weights vllm_cuda gpu_preflight)
+order=(rollout closed_network nvidia_driver vllm_cpu vllm_ray ollama weights gpu_reboot vllm_cuda gpu_preflight)
 
 if (($#)); then
   wanted=("$@")

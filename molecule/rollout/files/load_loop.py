@@ -2,8 +2,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Load loop for molecule/rollout: send chat completions through the gateway until a stop file
-appears, and count what failed.
+"""Load loop for molecule/rollout and molecule/gpu_reboot: send chat completions through the
+gateway until a stop file appears, and count what failed.
 
 Each request opens a new HTTPS connection (verified against the gateway's certificate); every
 fourth one streams (SSE) and counts only when the stream ends with ``data: [DONE]``. A request
@@ -21,8 +21,8 @@ import urllib.error
 import urllib.request
 
 
-def one_request(url, key, context, stream):
-    body = {"model": "tiny-llama", "messages": [{"role": "user", "content": "Say hello"}],
+def one_request(url, key, context, stream, model):
+    body = {"model": model, "messages": [{"role": "user", "content": "Say hello"}],
             "max_tokens": 8, "stream": stream}
     req = urllib.request.Request(url + "/v1/chat/completions", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + key})
@@ -45,6 +45,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--stop-file", required=True)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--model", default="tiny-llama")
     parser.add_argument("--max-seconds", type=int, default=900)
     args = parser.parse_args()
 
@@ -59,7 +60,7 @@ def main():
             stream = n % 4 == 3
             n += 1
             try:
-                one_request(args.url, args.key, context, stream)
+                one_request(args.url, args.key, context, stream, args.model)
                 ok, error = True, None
             except (urllib.error.URLError, OSError, RuntimeError, ValueError) as exc:
                 ok, error = False, "%s %s" % (time.strftime("%H:%M:%S"), exc)

@@ -95,12 +95,28 @@ def serving_gateways(hosts, states):
 _DOWN_SERVER = re.compile(r"^\s*server\s+\S+[^;#]*\sdown;\s*#\s*([^/\s]+)/")
 
 
+# Any server line of that template, down or not.
+_SERVER = re.compile(r"^\s*server\s+\S+[^;#]*;\s*#\s*([^/\s]+)/")
+
+
+def upstream_hosts(upstreams_text):
+    """The backend hosts a rendered upstreams.conf names, drained or not, each once, in the file's
+    order: the hosts that serve behind that gateway now (site.yml's GPU stage drains these before a
+    reboot; a host not there yet has nothing to drain)."""
+    return _hosts_of_lines(upstreams_text, _SERVER)
+
+
 def drained_hosts(upstreams_text):
     """The backend hosts a rendered upstreams.conf marks down, each once, in the file's order: what a
     rollout whose batch failed left drained (the gateway's entry point ``drained`` reads it)."""
+    return _hosts_of_lines(upstreams_text, _DOWN_SERVER)
+
+
+def _hosts_of_lines(upstreams_text, pattern):
+    """The host each line matching ``pattern`` names (its first group), each once, in order."""
     hosts = []
     for line in (upstreams_text or "").splitlines():
-        match = _DOWN_SERVER.match(line)
+        match = pattern.match(line)
         if match and match.group(1) not in hosts:
             hosts.append(match.group(1))
     return hosts

@@ -275,3 +275,18 @@ def test_a_comment_or_a_server_that_is_up_is_not_drained():
             "    server 10.0.0.12:8000 max_fails=1 fail_timeout=10s down;  # cpu2/tiny (vllm)\n"
             "    server 10.0.0.12:8001 max_fails=1 fail_timeout=10s down;  # cpu2/keyed (vllm)\n")
     assert gw.drained_hosts(text) == ["cpu2"]
+
+
+def test_upstream_hosts_are_every_backend_host_of_the_rendered_upstreams_drained_or_not():
+    every = gw.upstream_hosts(_render_upstreams([]))
+    assert sorted(every) == sorted(set(every)) and len(every) >= 2
+    assert gw.upstream_hosts(_render_upstreams(["cpu2", "oll1"])) == every
+    assert gw.upstream_hosts("") == [] and gw.upstream_hosts(None) == []
+
+
+def test_a_commented_server_is_not_an_upstream_host():
+    text = ("    # server 10.0.0.9:8000 down;  # cpu9/tiny (vllm)\n"
+            "    server 10.0.0.11:8000 max_fails=1 fail_timeout=10s;  # cpu1/tiny (vllm)\n"
+            "    server 10.0.0.12:8000 max_fails=1 fail_timeout=10s down;  # cpu2/tiny (vllm)\n"
+            "    server 10.0.0.11:8001 max_fails=1 fail_timeout=10s;  # cpu1/keyed (vllm)\n")
+    assert gw.upstream_hosts(text) == ["cpu1", "cpu2"]
