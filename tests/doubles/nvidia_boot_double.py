@@ -125,7 +125,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.loaded:
         proc = os.path.join(args.dir, "proc", "driver", "nvidia", "version")
-        open_module = os.path.exists(proc) and "Open Kernel Module" in open(proc).readline()
+        with open(proc) if os.path.exists(proc) else open(os.devnull) as handle:
+            open_module = "Open Kernel Module" in handle.readline()
         set_loaded(args.dir, args.loaded, "Dual MIT/GPL" if open_module else "NVIDIA", "mismatch")
         print("nvidia %s loaded; nvidia-smi reports a version mismatch" % args.loaded)
         return 0

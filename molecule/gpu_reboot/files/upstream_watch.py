@@ -2,42 +2,37 @@
 # -*- coding: utf-8 -*-
 # Copyright: onprem.llm contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Watch the gateway's upstreams.conf for one backend host and log when nginx starts and stops
-sending it requests: the times the rendered file marks it down, and back up, after nginx reloaded
-(the gateway's reload script changes the file only through a reload). One line per change,
-"<epoch> down|up", until the stop file appears.
+"""Record each version of a file with the time it appeared, until a stop file appears: one JSON line
+{"time": epoch, "text": content, or null while the file is missing} per change. molecule/gpu_reboot
+watches the gateway's upstreams.conf with it; verify reads the versions with the gateway's own
+parsers (plugins/module_utils/gateway/routes.py).
 
-    upstream_watch.py HOST LOG STOP_FILE
+    upstream_watch.py FILE LOG STOP_FILE
 """
 
+import json
 import os
-import re
 import sys
 import time
 
-UPSTREAMS = "/etc/onprem-llm/gateway/upstreams.conf"
 
-
-def state(host):
+def read(path):
     try:
-        with open(UPSTREAMS) as handle:
-            lines = [line for line in handle if re.search(r"#\s*%s/" % re.escape(host), line)]
+        with open(path) as handle:
+            return handle.read()
     except OSError:
         return None
-    if not lines:
-        return None
-    return "down" if all(re.search(r"\sdown;", line) for line in lines) else "up"
 
 
 def main():
-    host, log, stop = sys.argv[1:4]
-    last = None
+    path, log, stop = sys.argv[1:4]
+    last = object()
     while not os.path.exists(stop):
-        now = state(host)
-        if now != last:
+        text = read(path)
+        if text != last:
             with open(log, "a") as handle:
-                handle.write("%.3f %s\n" % (time.time(), now))
-            last = now
+                handle.write(json.dumps({"time": time.time(), "text": text}) + "\n")
+            last = text
         time.sleep(0.2)
 
 

@@ -2,10 +2,15 @@
 side effect) and, the second time, only after taking it out of the gateway's rotation."""
 
 import json
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import testinfra
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "collections"))
+from ansible_collections.onprem.llm.plugins.module_utils.gateway import routes  # noqa: E402
 
 testinfra_hosts = ["k-gw1"]
 
@@ -28,12 +33,24 @@ def _boot_log(gpu):
     return entries
 
 
+def _state(text, name):
+    """down / up / None (not routed) for backend host ``name`` in one version of upstreams.conf."""
+    if name in routes.drained_hosts(text):
+        return "down"
+    return "up" if name in routes.upstream_hosts(text) else None
+
+
 @pytest.fixture(scope="module")
 def window(host):
-    """(down, up): when the gateway's upstreams marked k-gpu1 down and back up (the watcher's log)."""
-    changes = [line.split() for line in host.file("/root/upstream-watch.log").content_string.splitlines()]
+    """(down, up): when the gateway's upstreams marked k-gpu1 down and back up (the watcher's record)."""
+    versions = [json.loads(line) for line in host.file("/root/upstream-watch.jsonl").content_string.splitlines()]
+    changes = []
+    for version in versions:
+        state = _state(version["text"], "k-gpu1")
+        if not changes or changes[-1][1] != state:
+            changes.append((version["time"], state))
     assert [state for _when, state in changes] == ["up", "down", "up"], changes
-    return float(changes[1][0]), float(changes[2][0])
+    return changes[1][0], changes[2][0]
 
 
 def _requests(host):
