@@ -2,15 +2,20 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
-PYTHON ?= python3
+# The tools venv's interpreter: Debian's own python3 where it exists. Debian builds it with
+# profile-guided optimisation and LTO; a self-built 3.11 (pyenv's default build, first on PATH on the
+# CI machines) ran Jinja2 templating about 40 % slower, and Ansible, Molecule and pytest on the
+# controller are about 40 % of the suite's CPU (docs/development.md, "Test suite time").
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # Downloads and built artifacts (debs, wheelhouses, doubles, tool venvs) are cached per machine,
 # not per checkout, so a fresh clone (CI) reuses them; every cache inside is keyed by its recipe.
 CACHE_DIR ?= /var/cache/onprem-llm
-# The tools venv is built once per machine and requirements, under the cache, and ./.venv links to
+# The tools venv is built once per machine, requirements and interpreter, under the cache, and ./.venv links to
 # it: a fresh clone starts in a second instead of a minute of pip. Its scripts name the cache path.
-VENV_KEY := $(shell cat requirements/tools.txt requirements/constraints.txt | sha256sum | cut -c1-16)
+VENV_KEY := $(shell { cat requirements/tools.txt requirements/constraints.txt; readlink -f "$$(command -v $(PYTHON))"; } \
+  | sha256sum | cut -c1-16)
 VENV_CACHED := $(CACHE_DIR)/venvs/tools-$(VENV_KEY)
 
 # Tools (molecule -> ansible-playbook, pytest, ansible-inventory) must come from the venv.
@@ -140,8 +145,11 @@ test-quick: venv  ## unit tests + lint, side by side (about 90 s)
 	tests/run-suite.sh lint+unit
 
 # Each part timed; the table of parts and scenarios ends the output and stays in tests/output/timings.txt.
-# The checks joined by + run two at a time (each keeps one core busy; tests/run-suite.sh).
+# The parts joined by + run two at a time (tests/run-suite.sh): building the node images keeps one
+# core busy at most (debootstrap, pip, podman commit), so the static checks run beside it; the
+# preflight matrix (one core) runs beside Molecule, whose two scenarios at a time leave a core idle
+# while both wait (vLLM starting, alerts firing).
 test: host-deps  ## everything CI runs (.ci/run), with a timing table at the end
-	tests/run-suite.sh venv images lint+preflight-test+sanity+unit+build molecule
+	tests/run-suite.sh venv images+lint+sanity+unit+build preflight-test+molecule
 
 .PHONY: help cache-dir host-deps venv unit lint sanity build ee-context lab-images images preflight-test molecule lab lab-destroy test-quick test

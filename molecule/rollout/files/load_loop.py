@@ -6,7 +6,10 @@
 gateway until a stop file appears, and count what failed.
 
 Each request opens a new HTTPS connection (verified against the gateway's certificate); every
-fourth one streams (SSE) and counts only when the stream ends with ``data: [DONE]``. A request
+fourth one streams (SSE) and counts only when the stream ends with ``data: [DONE]``. Each worker
+starts a request every ``--interval`` seconds (at once when the last one took longer): a steady few
+requests a second, as a client sends, not as many as the backends can answer, which kept vLLM busy
+on the test machine's two cores and slowed every step running beside it. A request
 fails on any transport error, a status other than 200, or a body without a completion. Writes a
 JSON summary: total, ok, failed, the first errors, and the timestamps of the first and last request.
 """
@@ -47,6 +50,7 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--model", default="tiny-llama")
     parser.add_argument("--max-seconds", type=int, default=900)
+    parser.add_argument("--interval", type=float, default=0.5)
     args = parser.parse_args()
 
     context = ssl.create_default_context(cafile=args.cafile)
@@ -59,6 +63,7 @@ def main():
         while not os.path.exists(args.stop_file) and time.time() < deadline:
             stream = n % 4 == 3
             n += 1
+            began = time.time()
             try:
                 one_request(args.url, args.key, context, stream, args.model)
                 ok, error = True, None
@@ -73,6 +78,7 @@ def main():
                     stats["failed"] += 1
                     if len(stats["errors"]) < 20:
                         stats["errors"].append(error)
+            time.sleep(max(0.0, began + args.interval - time.time()))
 
     threads = [threading.Thread(target=worker) for _i in range(args.workers)]
     for thread in threads:
