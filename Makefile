@@ -3,17 +3,18 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 # The tools venv's interpreter: Debian's own python3 where it exists. Debian builds it with
-# profile-guided optimisation and LTO; a self-built 3.11 (pyenv's default build, first on PATH on the
-# CI machines) ran Jinja2 templating about 40 % slower, and Ansible, Molecule and pytest on the
-# controller are about 40 % of the suite's CPU (docs/development.md, "Test suite time").
+# profile-guided optimisation; the self-built 3.11 first on PATH on the CI machines (pyenv's default
+# build) took 1.6 times as long to render Jinja2 templates, and Ansible, Molecule and pytest on the
+# controller are the largest share of the suite's CPU (docs/development.md, "Test suite time").
 PYTHON ?= $(firstword $(wildcard /usr/bin/python3) python3)
 VENV := .venv
 BIN := $(VENV)/bin
 # Downloads and built artifacts (debs, wheelhouses, doubles, tool venvs) are cached per machine,
 # not per checkout, so a fresh clone (CI) reuses them; every cache inside is keyed by its recipe.
 CACHE_DIR ?= /var/cache/onprem-llm
-# The tools venv is built once per machine, requirements and interpreter, under the cache, and ./.venv links to
-# it: a fresh clone starts in a second instead of a minute of pip. Its scripts name the cache path.
+# The tools venv is built once per machine, requirements and interpreter, under the cache, and
+# ./.venv links to it: a fresh clone starts in a second instead of a minute of pip. Its scripts name
+# the cache path.
 VENV_KEY := $(shell { cat requirements/tools.txt requirements/constraints.txt; readlink -f "$$(command -v $(PYTHON))"; } \
   | sha256sum | cut -c1-16)
 VENV_CACHED := $(CACHE_DIR)/venvs/tools-$(VENV_KEY)
@@ -102,8 +103,12 @@ ee-context: venv  ## the execution environment's build context in build/ee (then
 	cp build/dist/onprem-llm-*.tar.gz build/onprem-llm.tar.gz
 	ansible-builder create -f execution-environment.yml -c build/ee
 
+# The Debian 12 image is built under a lock: `make test` runs the preflight matrix, which needs only
+# that image, beside the part that builds them all.
+BOOKWORM_IMAGE := flock $(CACHE_DIR)/.lab-image-bookworm.lock tests/lab/build-image.sh bookworm
+
 lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, and 12 with vLLM (cached by recipe)
-	tests/lab/build-image.sh bookworm
+	$(BOOKWORM_IMAGE)
 	tests/lab/build-image.sh trixie
 	tests/lab/build-vllm-image.sh
 
@@ -118,7 +123,8 @@ images: lab-images  ## build every Molecule node image: the lab's, Ubuntu 22.04 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 	tests/molecule/run-scenarios.sh $(SCENARIO)
 
-preflight-test: venv images  ## bad-inventory matrix through site.yml against podman nodes (i-pf-*)
+preflight-test: host-deps venv  ## bad-inventory matrix through site.yml against podman nodes (i-pf-*)
+	$(BOOKWORM_IMAGE) >/dev/null
 	$(BIN)/python -m pytest -q tests/integration/test_preflight_inventories.py
 
 lab: venv lab-images  ## create the podman lab, run site.yml on it, say how to reach it
@@ -146,10 +152,9 @@ test-quick: venv  ## unit tests + lint, side by side (about 90 s)
 
 # Each part timed; the table of parts and scenarios ends the output and stays in tests/output/timings.txt.
 # The parts joined by + run two at a time (tests/run-suite.sh): building the node images keeps one
-# core busy at most (debootstrap, pip, podman commit), so the static checks run beside it; the
-# preflight matrix (one core) runs beside Molecule, whose two scenarios at a time leave a core idle
-# while both wait (vLLM starting, alerts firing).
+# core busy at most (debootstrap, pip, podman commit), so the static checks and the preflight matrix
+# run beside it; Molecule keeps both cores busy on its own.
 test: host-deps  ## everything CI runs (.ci/run), with a timing table at the end
-	tests/run-suite.sh venv images+lint+sanity+unit+build preflight-test+molecule
+	tests/run-suite.sh venv images+lint+sanity+unit+build+preflight-test molecule
 
 .PHONY: help cache-dir host-deps venv unit lint sanity build ee-context lab-images images preflight-test molecule lab lab-destroy test-quick test
