@@ -24,7 +24,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Scenarios live in molecule/<name>/ (molecule would otherwise suggest extensions/molecule/).
 export MOLECULE_GLOB := molecule/*/molecule.yml
 # Scenarios run MOLECULE_JOBS at a time (tests/molecule/run-scenarios.sh; logs in tests/output/).
-export MOLECULE_JOBS ?= 2
+export MOLECULE_JOBS ?= 3
 # Molecule's podman connection runs six podman calls per task; this podman answers `exec` and
 # `mount` through nsenter and passes everything else on (tests/molecule/podman-nsenter/podman).
 export MOLECULE_PODMAN_EXECUTABLE ?= $(CURDIR)/tests/molecule/podman-nsenter/podman
@@ -112,7 +112,12 @@ lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, an
 	tests/lab/build-image.sh trixie
 	tests/lab/build-vllm-image.sh
 
-images: lab-images  ## build every Molecule node image: the lab's, Ubuntu 22.04 and 24.04, 24.04 with vLLM's CUDA build (cached by recipe)
+# Under one lock: `make test` starts Molecule (which needs every image) beside the part that builds
+# them; whichever comes second waits, then finds each image cached.
+images: host-deps venv  ## build every Molecule node image: the lab's, Ubuntu 22.04 and 24.04, 24.04 with vLLM's CUDA build (cached by recipe)
+	flock $(CACHE_DIR)/.images.lock $(MAKE) --no-print-directory images-unlocked
+
+images-unlocked: lab-images
 	tests/lab/build-image.sh jammy
 	tests/lab/build-image.sh noble
 	tests/lab/build-vllm-image.sh --from bookworm-vllm --tag bookworm-vllm2 \
@@ -151,10 +156,11 @@ test-quick: venv  ## unit tests + lint, side by side (about 90 s)
 	tests/run-suite.sh lint+unit
 
 # Each part timed; the table of parts and scenarios ends the output and stays in tests/output/timings.txt.
-# The parts joined by + run two at a time (tests/run-suite.sh): building the node images keeps one
-# core busy at most (debootstrap, pip, podman commit), so the static checks and the preflight matrix
-# run beside it; Molecule keeps both cores busy on its own.
+# The parts joined by + run three at a time (tests/run-suite.sh): Molecule starts at once (it waits
+# for the images' lock when they are being built) and leaves a core idle for minutes at a time (its
+# nodes start services, wait for them, unpack wheels in one process), so the static checks and the
+# preflight matrix run beside it, one or two at a time, instead of before it.
 test: host-deps  ## everything CI runs (.ci/run), with a timing table at the end
-	tests/run-suite.sh venv images+lint+sanity+unit+build+preflight-test molecule
+	SUITE_JOBS=3 tests/run-suite.sh venv images+molecule+lint+sanity+unit+build+preflight-test
 
-.PHONY: help cache-dir host-deps venv unit lint sanity build ee-context lab-images images preflight-test molecule lab lab-destroy test-quick test
+.PHONY: help cache-dir host-deps venv unit lint sanity build ee-context lab-images images images-unlocked preflight-test molecule lab lab-destroy test-quick test
