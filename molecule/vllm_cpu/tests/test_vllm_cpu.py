@@ -96,6 +96,19 @@ def test_config_and_secret_permissions(host, name):
     assert host.file("/etc/onprem-llm/vllm").mode == 0o750
 
 
+@pytest.mark.parametrize("name", sorted(INSTANCES))
+def test_instance_env_reaches_the_server_and_its_engine(host, name):
+    # vars/main.yml sets env: {OMP_NUM_THREADS: "1"} on each instance; the role writes it to the
+    # unit's EnvironmentFile, and both the API server and the engine core it spawns must run with it.
+    main_pid = host.check_output("systemctl show -p MainPID --value vllm@%s.service" % name).strip()
+    assert int(main_pid) > 0
+    children = host.check_output("cat /proc/%s/task/*/children" % main_pid).split()
+    assert children, "vllm@%s.service started no engine process" % name
+    for pid in [main_pid] + children:
+        environ = host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid).splitlines()
+        assert "OMP_NUM_THREADS=1" in environ, (name, pid)
+
+
 def test_api_key_only_in_env_file(host):
     assert "VLLM_API_KEY=\"molecule-not-a-secret\"" in host.file("/etc/onprem-llm/vllm/keyed.env").content_string
     assert "VLLM_API_KEY" not in host.file("/etc/onprem-llm/vllm/tiny.env").content_string
