@@ -109,6 +109,17 @@ def test_instance_env_reaches_the_server_and_its_engine(host, name):
         assert "OMP_NUM_THREADS=1" in environ, (name, pid)
 
 
+def test_the_engine_runs_gloo_loops_under_the_names_the_harness_looks_for(host):
+    # tests/tools/gloo_loop_slack.py gives these threads a timer slack while the scenarios run; it
+    # finds them by the engine's process name and the threads' name, both set by vLLM and gloo.
+    main_pid = host.check_output("systemctl show -p MainPID --value vllm@tiny.service").strip()
+    engines = [pid for pid in host.check_output("cat /proc/%s/task/*/children" % main_pid).split()
+               if host.file("/proc/%s/comm" % pid).content_string.strip().startswith("VLLM::")]
+    assert len(engines) == 1, engines
+    threads = host.check_output("cat /proc/%s/task/*/comm" % engines[0]).splitlines()
+    assert threads.count("gloo_tcp_loop") >= 1, sorted(set(threads))
+
+
 def test_api_key_only_in_env_file(host):
     assert "VLLM_API_KEY=\"molecule-not-a-secret\"" in host.file("/etc/onprem-llm/vllm/keyed.env").content_string
     assert "VLLM_API_KEY" not in host.file("/etc/onprem-llm/vllm/tiny.env").content_string
