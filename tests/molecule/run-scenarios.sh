@@ -75,11 +75,7 @@ export -f run_one
 : >"$log_dir/apt-stalls.log"
 python3 tests/tools/apt_stall_watchdog.py --log "$log_dir/apt-stalls.log" &
 watchdog=$!
-# An idle vLLM engine wakes 1,300 times a second in gloo's event loops, 2.6 % of a core each; this
-# gives those threads a timer slack that lets the kernel defer the wake-ups (the tool says why).
-python3 tests/tools/gloo_loop_slack.py &
-slack=$!
-trap 'kill "$watchdog" "$slack" 2>/dev/null' EXIT
+trap 'kill "$watchdog" 2>/dev/null' EXIT
 
 echo "Molecule: ${queue[*]} (${jobs} at a time; logs in $log_dir)"
 rc=0
