@@ -12,8 +12,9 @@ only lets the loop see its own shutdown: stopping that server's unit took 0.47 s
 without the slack 0.33 s. The containers' processes are this machine's processes: every INTERVAL seconds
 this loop sets the slack of the ``gloo_tcp_loop`` threads of every process in a podman container
 (``libpod-`` in its cgroup) whose name starts with ``VLLM::`` (vLLM's engine core, the process that
-holds them; molecule/vllm_cpu's verify checks both names on the real server). Runs until SIGTERM;
-tests/molecule/run-scenarios.sh starts it for the length of the scenarios.
+holds them; molecule/vllm_cpu's verify checks both names on the real server). Runs until SIGTERM.
+A measurement aid: tests/molecule/run-scenarios.sh does not start it, since the two suite runs with
+it were slower than the one without (docs/development.md, tenth stop).
 """
 
 import argparse

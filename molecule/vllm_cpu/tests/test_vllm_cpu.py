@@ -110,8 +110,8 @@ def test_instance_env_reaches_the_server_and_its_engine(host, name):
 
 
 def test_the_engine_runs_gloo_loops_under_the_names_the_harness_looks_for(host):
-    # tests/tools/gloo_loop_slack.py gives these threads a timer slack while the scenarios run; it
-    # finds them by the engine's process name and the threads' name, both set by vLLM and gloo.
+    # tests/tools/gloo_loop_slack.py (a measurement aid, docs/development.md) gives these threads a
+    # timer slack; it finds them by the engine's process name and the threads' name, set by vLLM and gloo.
     main_pid = host.check_output("systemctl show -p MainPID --value vllm@tiny.service").strip()
     engines = [pid for pid in host.check_output("cat /proc/%s/task/*/children" % main_pid).split()
                if host.file("/proc/%s/comm" % pid).content_string.strip().startswith("VLLM::")]
