@@ -34,9 +34,10 @@ LAB := -i inventories/lab
 # The lab's GPU nodes are containers with GPU doubles: nothing reboots, so the GPU stage takes them all
 # at once. A batch size is a play keyword, which Ansible reads from the command line, never the inventory.
 LAB_SITE := -e onprem_gpu_serial=100%
-# Host packages `make test` needs (Debian 12); installed only when missing.
+# Host packages `make test` needs (Debian 12); installed only when missing. python3-apt: the apt
+# module on this machine (unit tests); rpm: the query an rpm-based host answers (unit tests).
 HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates pci.ids \
-  dpkg-dev gnupg openssl debian-archive-keyring
+  dpkg-dev gnupg openssl debian-archive-keyring python3-apt rpm
 
 ifdef CI
 # Plain logs in CI.
@@ -83,7 +84,7 @@ venv: | cache-dir  ## ./.venv -> the pinned tools' venv, built once per machine 
 	    exec 9>$(CACHE_DIR)/venvs/.lock && flock 9 && install -m 0644 $$hook $$site/ && \
 	    echo "import onprem_ansiballz_bytecode" >$$site/onprem_ansiballz_bytecode.pth; }
 
-unit: venv  ## pytest unit tests (quick loop)
+unit: host-deps venv  ## pytest unit tests (quick loop)
 	$(BIN)/python -m pytest -q tests/unit
 
 lint: venv  ## yamllint, ansible-lint (production profile), changelog fragments

@@ -58,7 +58,7 @@ PLAYBOOK = """
 """
 
 
-def _run(tmp_path, playbook, extra_vars=None):
+def _run(tmp_path, playbook, extra_vars=None, options=()):
     role = tmp_path / "roles" / "probe"
     (role / "tasks").mkdir(parents=True, exist_ok=True)
     (role / "vars").mkdir(exist_ok=True)
@@ -69,7 +69,7 @@ def _run(tmp_path, playbook, extra_vars=None):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(tmp_path / "roles"),
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json")
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "play.yml"),
-            "-e", json.dumps(dict({"role_dir": str(role)}, **(extra_vars or {})))]
+            "-e", json.dumps(dict({"role_dir": str(role)}, **(extra_vars or {}))), *options]
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     return proc.returncode, json.loads(proc.stdout)
 
@@ -92,11 +92,50 @@ def test_os_vars_loads_the_files_that_exist_the_most_specific_last(tmp_path):
 def test_packages_that_are_all_there_change_nothing_and_refresh_no_index(tmp_path):
     rc, run = _run(tmp_path, PLAYBOOK)
     assert rc == 0, run["stats"]
-    (facts,) = _task(run, "Packages | what is installed")
-    assert {"bash", "coreutils"} <= set(facts["ansible_facts"]["packages"])
+    (query,) = _task(run, "Packages | which of them are installed")
+    assert query["stdout_lines"] == ["ii bash", "ii coreutils"] and query["changed"] is False
     # Skipped as a whole: no package manager call, so no index refresh either.
     (install,) = _task(run, "Packages | install what is missing")
     assert install.get("skipped") is True and install.get("changed") is False
+
+
+def test_only_the_packages_that_are_missing_go_to_the_package_manager(tmp_path):
+    # In check mode (nothing changes): apt is asked for the missing name only, and refuses it (no such package).
+    missing = "onprem-llm-no-such-package"
+    rc, run = _run(tmp_path, PLAYBOOK, extra_vars={"__probe_packages": ["bash", missing, "coreutils"]},
+                   options=["--check"])
+    assert rc == 2 and run["stats"]["localhost"]["failures"] == 1
+    (query,) = _task(run, "Packages | which of them are installed")
+    assert query["stdout_lines"] == ["ii bash", "ii coreutils"] and query["rc"] == 1
+    assert query["stderr"] == "dpkg-query: no packages found matching %s" % missing
+    (install,) = _task(run, "Packages | install what is missing")
+    assert install["failed"] is True and install["invocation"]["module_args"]["name"] == [missing]
+    assert missing in install["msg"]
+
+
+RPM_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Packages on an rpm host
+      ansible.builtin.include_role:
+        name: onprem.llm._common
+        tasks_from: packages.yml
+      vars:
+        _common_packages: [bash, coreutils]
+"""
+
+
+def test_an_rpm_host_is_asked_with_rpm_and_gets_what_its_database_lacks(tmp_path):
+    # This machine's rpm (Debian's package, empty database) answers as a RHEL host's would for packages
+    # it does not have; the facts say dnf, so the install goes to the dnf module, which is not here.
+    rc, run = _run(tmp_path, RPM_PLAYBOOK, extra_vars={"ansible_facts": {"pkg_mgr": "dnf"}}, options=["--check"])
+    assert rc == 2 and run["stats"]["localhost"]["failures"] == 1
+    (query,) = _task(run, "Packages | which of them are installed")
+    assert query["cmd"][:2] == ["rpm", "--query"] and query["rc"] == 2 and not query.get("failed")
+    assert query["stdout_lines"] == ["package bash is not installed", "package coreutils is not installed"]
+    (install,) = _task(run, "Packages | install what is missing")
+    assert install["failed"] is True and "dnf" in install["msg"]
 
 
 def test_main_checks_the_collection_settings_and_changes_nothing(tmp_path):
