@@ -35,9 +35,10 @@ LAB := -i inventories/lab
 # at once. A batch size is a play keyword, which Ansible reads from the command line, never the inventory.
 LAB_SITE := -e onprem_gpu_serial=100%
 # Host packages `make test` needs (Debian 12); installed only when missing. python3-apt: the apt
-# module on this machine (unit tests); rpm: the query an rpm-based host answers (unit tests).
+# module on this machine (unit tests); rpm: the query an rpm-based host answers (unit tests);
+# chromium: molecule/rollout's verify renders Prometheus' pages with it.
 HOST_PACKAGES := podman runc debootstrap python3-venv git tar ca-certificates pci.ids \
-  dpkg-dev gnupg openssl debian-archive-keyring python3-apt rpm
+  dpkg-dev gnupg openssl debian-archive-keyring python3-apt rpm chromium
 
 ifdef CI
 # Plain logs in CI.
