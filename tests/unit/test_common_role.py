@@ -58,7 +58,7 @@ PLAYBOOK = """
 """
 
 
-def _run(tmp_path, playbook, extra_vars=None, options=()):
+def _run(tmp_path, playbook, extra_vars=None, options=(), extra_env=None):
     role = tmp_path / "roles" / "probe"
     (role / "tasks").mkdir(parents=True, exist_ok=True)
     (role / "vars").mkdir(exist_ok=True)
@@ -67,7 +67,8 @@ def _run(tmp_path, playbook, extra_vars=None, options=()):
         "__probe_a: main\n__probe_b: main\n__probe_c: main\n__probe_packages: [bash, coreutils]\n")
     (tmp_path / "play.yml").write_text(playbook)
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(tmp_path / "roles"),
-               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json")
+               ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json",
+               **(extra_env or {}))
     argv = [str(Path(sys.executable).parent / "ansible-playbook"), str(tmp_path / "play.yml"),
             "-e", json.dumps(dict({"role_dir": str(role)}, **(extra_vars or {}))), *options]
     proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -111,6 +112,24 @@ def test_only_the_packages_that_are_missing_go_to_the_package_manager(tmp_path):
     (install,) = _task(run, "Packages | install what is missing")
     assert install["failed"] is True and install["invocation"]["module_args"]["name"] == [missing]
     assert missing in install["msg"]
+
+
+def test_a_held_package_counts_as_installed(tmp_path):
+    # A copy of this machine's dpkg database with bash held the way apt-mark hold does it (dpkg
+    # --set-selections), which dpkg-query reads through DPKG_ADMINDIR; the host's own is not touched.
+    admin = tmp_path / "dpkg"
+    for sub in ("updates", "info"):
+        (admin / sub).mkdir(parents=True)
+    (admin / "status").write_bytes(Path("/var/lib/dpkg/status").read_bytes())
+    (admin / "available").touch()
+    subprocess.run(["dpkg", "--admindir=%s" % admin, "--set-selections"], input="bash hold\n", text=True, check=True)
+    # In check mode, so that a broken query could not reach the host's apt either.
+    rc, run = _run(tmp_path, PLAYBOOK, options=["--check"], extra_env={"DPKG_ADMINDIR": str(admin)})
+    assert rc == 0, run["stats"]
+    (query,) = _task(run, "Packages | which of them are installed")
+    assert query["stdout_lines"] == ["hi bash", "ii coreutils"]
+    (install,) = _task(run, "Packages | install what is missing")
+    assert install.get("skipped") is True and install.get("changed") is False
 
 
 RPM_PLAYBOOK = """
