@@ -25,7 +25,8 @@ Faults and counters (all thread-safe, settable while serving):
 ``cut_after[path] = n`` drops the connection after n body bytes of the next response for that
 path (``cut_after_all = n`` for every response), ``ignore_range = True`` answers 200 with the full
 body to ranged requests, ``fail_next[path] = [status, ...]`` answers those statuses first,
-``rate_limit = bytes_per_s`` throttles bodies, ``require_token = "hf_..."`` demands
+``rate_limit = bytes_per_s`` throttles bodies, ``chunk_gate = threading.Semaphore(0)`` makes each
+body chunk wait for one ``release()`` (a test steps a transfer), ``require_token = "hf_..."`` demands
 ``Authorization: Bearer``. ``body_bytes[path]`` / ``bytes_sent`` count body bytes sent,
 ``requests`` logs (method, path, range, authorization).
 """
@@ -167,10 +168,11 @@ class _Handler(BaseHTTPRequestHandler):
             if cut is None:
                 cut = d.cut_after_all
         rate = d.rate_limit
+        gate = d.chunk_gate
         sent = 0
         with open(path, "rb") as f:
             f.seek(start)
-            if cut is None and not rate:
+            if cut is None and not rate and gate is None:
                 self.wfile.flush()
                 sent = self.connection.sendfile(f, start, length)
                 d.count(key, sent)
@@ -183,6 +185,8 @@ class _Handler(BaseHTTPRequestHandler):
                     if want <= 0:
                         self._drop()
                         return
+                if gate is not None:
+                    gate.acquire()
                 block = f.read(want)
                 if not block:
                     break
@@ -241,6 +245,7 @@ class _BaseDouble(object):
         self.ignore_range = False
         self.fail_next = {}
         self.rate_limit = None
+        self.chunk_gate = None
         self.require_token = None
         self._server = None
         self._thread = None

@@ -33,14 +33,15 @@ def start_double(tmp_path, **env_extra):
     env.update(env_extra)
     proc = subprocess.Popen([sys.executable, str(DOUBLE), "serve"], env=env, stderr=subprocess.DEVNULL)
     url = "http://127.0.0.1:%d" % port
-    for _attempt in range(100):
+    deadline = time.monotonic() + 30  # a loaded 2-core machine starts Python slowly
+    while True:
         try:
             with urllib.request.urlopen(url + "/", timeout=1) as resp:
                 if resp.status == 200:
                     break
         except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the ollama double did not start")
             time.sleep(0.05)
-    else:
-        proc.kill()
-        raise RuntimeError("the ollama double did not start")
     return proc, url

@@ -83,7 +83,7 @@ def test_it_serves_the_gpus_under_dcgm_exporters_names_and_labels_where_told(tmp
     proc = subprocess.Popen([sys.executable, str(DOUBLE_DIR / "dcgm_exporter_double.py"), "-f", str(COUNTERS)],
                             env=env, stdout=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 10
+        deadline = time.time() + 30
         while True:
             try:
                 body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2).read().decode()

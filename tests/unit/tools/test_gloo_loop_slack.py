@@ -122,7 +122,7 @@ def test_the_loop_runs_until_sigterm(tmp_path):
     _fake_proc(tmp_path, 100, "VLLM::EngineCor", "0::/machine.slice/libpod-01.scope\n", {101: "gloo_tcp_loop"})
     proc = subprocess.Popen([sys.executable, str(TOOL), "--interval", "0.1", "--proc", str(tmp_path)])
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while (tmp_path / "101" / "timerslack_ns").read_text() != "500000000" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert (tmp_path / "101" / "timerslack_ns").read_text() == "500000000"

@@ -70,11 +70,13 @@ def server(tmp_path):
                OLLAMA_DOUBLE_VERSION="0.20.0")
     proc = subprocess.Popen([sys.executable, str(DOUBLE), "serve"], env=env, stderr=subprocess.DEVNULL)
     url = "http://127.0.0.1:%d" % port
-    for _attempt in range(100):
+    deadline = time.monotonic() + 30  # a loaded 2-core machine starts Python slowly
+    while True:
         try:
             urllib.request.urlopen(url + "/", timeout=1).read()
             break
         except OSError:
+            assert time.monotonic() < deadline and proc.poll() is None, "the ollama double did not start"
             time.sleep(0.05)
     yield {"url": url, "models": tmp_path / "models", "registry": tmp_path / "registry", "env": env, "tmp": tmp_path}
     proc.terminate()

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from ansible_collections.onprem.llm.plugins.module_utils.weights import sources
 
 ROOT = Path(__file__).resolve().parents[5]
 sys.path.insert(0, str(ROOT / "tests" / "doubles"))
-from hf_hub_double import HubDouble, StaticMirrorDouble  # noqa: E402
+from hf_hub_double import CHUNK as DOUBLE_CHUNK, HubDouble, StaticMirrorDouble  # noqa: E402
 
 MiB = 1 << 20
 
@@ -290,24 +291,38 @@ def test_lock_refuses_concurrent_run(hub, tmp_path):
 
 
 def test_status_file_updates_while_running(hub, repo_dir, tmp_path):
-    hub.rate_limit = 4 * MiB
+    # The double sends one body chunk per release, so the transfer moves only when the test says:
+    # the status file must show each step while the run is still going, however loaded the machine.
+    hub.chunk_gate = threading.Semaphore(0)
     dest = tmp_path / "dest"
-    seen = []
-    import threading
-
-    t = threading.Thread(target=_stage, args=(hub, dest), kwargs={"status_interval": 0.2})
+    t = threading.Thread(target=_stage, args=(hub, dest), kwargs={"status_interval": 0.05})
     t.start()
-    while t.is_alive():
-        doc = dl.read_json(str(dest / fp.STATUS_FILE))
-        if doc:
-            seen.append(doc)
-        time.sleep(0.25)
-    t.join()
-    running = [d for d in seen if d["state"] == "running"]
-    assert len(running) >= 3
+    running = []
+    try:
+        for _step in range(3):
+            hub.chunk_gate.release()
+            running.append(_next_running_status(dest / fp.STATUS_FILE, running[-1]["bytes_done"] if running else -1))
+    finally:
+        for _chunk in range(1000):
+            hub.chunk_gate.release()
+        t.join(60)
+    assert not t.is_alive()
+    assert all(d["state"] == "running" for d in running)
     assert any(d["current"] for d in running)
     assert any(d["rate_bytes_per_s"] > 0 for d in running)
-    assert running[-1]["bytes_done"] > running[0]["bytes_done"]
+    assert running[0]["bytes_done"] < running[1]["bytes_done"] < running[2]["bytes_done"]
+    assert dl.read_json(str(dest / fp.STATUS_FILE))["state"] == "done"
+
+
+def _next_running_status(path, after, timeout=30.0):
+    """The first status document that says running with more than ``after`` bytes done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        doc = dl.read_json(str(path))
+        if doc and doc["state"] == "running" and doc["bytes_done"] > after:
+            return doc
+        time.sleep(0.02)
+    raise AssertionError("no running status with more than %d bytes done within %.0f s" % (after, timeout))
 
 
 def _local_source(tmp_path, size):
@@ -347,14 +362,20 @@ def test_sigkill_mid_transfer_then_rerun_resumes(hub, repo_dir, tmp_path):
     size = (repo_dir / name).stat().st_size
     dest = tmp_path / "dest"
     part, _meta = dl.partial_paths(str(dest), name)
-    hub.rate_limit = 2 * MiB  # ~1.5 s for the shard: time to kill it half-way
+    # the double sends a chunk only when released, so the child is killed half-way however slowly
+    # it runs; the chunk in the double's handler is never released and never counted
+    gate = hub.chunk_gate = threading.Semaphore(0)
+    released = 0
     env = dict(os.environ, HF_HUB_DISABLE_TELEMETRY="1")
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(ROOT / "collections"), hub.url, str(dest)], env=env)
-    deadline = time.time() + 30
+    deadline = time.time() + 60
     while time.time() < deadline:
         if os.path.exists(part) and os.path.getsize(part) >= size // 2:
             break
         assert child.poll() is None, "child finished before it could be killed"
+        if hub.body_bytes.get(name, 0) >= released * DOUBLE_CHUNK:
+            gate.release()
+            released += 1
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)
     child.wait()
@@ -362,7 +383,7 @@ def test_sigkill_mid_transfer_then_rerun_resumes(hub, repo_dir, tmp_path):
     assert 0 < kept < size
     assert not (dest / name).exists()
     first = hub.body_bytes[name]
-    hub.rate_limit = None
+    hub.chunk_gate = None
     hub.reset_counters()
     commit, specs = sources.hf_listing("org/tiny", endpoint=hub.url, token=False, allow_patterns=[name])
     files, _warnings = dl.Stager(str(dest), dl.HttpTransport(dl.build_opener(), timeout=10)).run(specs)
