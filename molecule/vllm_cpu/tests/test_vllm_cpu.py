@@ -109,6 +109,19 @@ def test_instance_env_reaches_the_server_and_its_engine(host, name):
         assert "OMP_NUM_THREADS=1" in environ, (name, pid)
 
 
+def test_only_the_instance_with_torch_compile_on_compiled_the_sampler(host):
+    # At 0.31.0 (side_effect.yml's switch) the first chat request compiles vLLM's sampler with torch's
+    # inductor into the unit's TORCHINDUCTOR_CACHE_DIR (its CacheDirectory): "tiny" did, with the
+    # node's g++; "keyed" runs with TORCHDYNAMO_DISABLE=1 (vars/main.yml) and compiled nothing.
+    def compiled_files(name):
+        return int(host.check_output("find /var/cache/vllm/%s -path '*/inductor/*' -type f | wc -l" % name))
+
+    assert compiled_files("tiny") > 0
+    assert compiled_files("keyed") == 0
+    main_pid = host.check_output("systemctl show -p MainPID --value vllm@keyed.service").strip()
+    assert "TORCHDYNAMO_DISABLE=1" in host.check_output("tr '\\0' '\\n' < /proc/%s/environ" % main_pid).splitlines()
+
+
 def test_the_engine_runs_gloo_loops_under_the_names_the_harness_looks_for(host):
     # tests/tools/gloo_loop_slack.py (a measurement aid, docs/development.md) gives these threads a
     # timer slack; it finds them by the engine's process name and the threads' name, set by vLLM and gloo.
