@@ -114,6 +114,8 @@ def test_only_the_instance_with_torch_compile_on_compiled_the_sampler(host):
     # inductor into the unit's TORCHINDUCTOR_CACHE_DIR (its CacheDirectory): "tiny" did, with the
     # node's g++; "keyed" runs with TORCHDYNAMO_DISABLE=1 (vars/main.yml) and compiled nothing.
     def compiled_files(name):
+        # The unit's CacheDirectory exists for both, so an empty count means nothing was compiled.
+        assert host.file("/var/cache/vllm/%s" % name).is_directory, name
         return int(host.check_output("find /var/cache/vllm/%s -path '*/inductor/*' -type f | wc -l" % name))
 
     assert compiled_files("tiny") > 0
